@@ -1,0 +1,258 @@
+"""CodeDeploy ``BeforeAllowTraffic`` hook: smoke-test the new Lambda version before it gets traffic.
+
+The hook invokes the new version directly with a synthetic API Gateway HTTP API (payload 2.0)
+``GET <HEALTH_PATH>`` event and reports ``Succeeded`` or ``Failed`` back to CodeDeploy. It depends
+only on the standard library and boto3 (bundled in the Lambda runtime), so it ships as one file.
+
+Environment:
+    TARGET_FUNCTION_ARN  qualified ARN of the new version (required), e.g. ``...:function:api:7``
+    HEALTH_PATH          path to probe (default ``/health``)
+    EXPECTED_STATUS      HTTP status the probe must return (default ``200``)
+    LOG_LEVEL            stdlib logging level name (default ``INFO``)
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Time budget. NB: botocore's client-config ``max_attempts`` counts *retries*, so
+# {"max_attempts": 2} means up to 3 attempts in total (unlike the AWS_MAX_ATTEMPTS env var).
+# Each attempt is bounded by connect + read timeout; "standard" mode adds jittered backoff of at
+# most 1 s, then 2 s, between attempts:
+#   invoke:         3 * (2 + 6) + 3 = 27 s   (a cold start with the Powertools layer is ~1-2 s)
+#   report status:  3 * (2 + 3) + 3 = 18 s
+# Worst case ~45 s, under the 60 s function timeout, so the hook always gets to report. (A
+# service's x-amz-retry-after hint could stretch each backoff by up to 5 s; not budgeted.)
+CONNECT_TIMEOUT_S = 2
+INVOKE_READ_TIMEOUT_S = 6
+CODEDEPLOY_READ_TIMEOUT_S = 3
+MAX_RETRIES = 2  # botocore "max_attempts"
+FUNCTION_TIMEOUT_S = 60
+
+DEFAULT_HEALTH_PATH = "/health"
+DEFAULT_EXPECTED_STATUS = 200
+_MAX_REASON_CHARS = 500
+
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line, so CloudWatch Logs Insights can query fields directly."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class _StdoutHandler(logging.Handler):
+    """Write to the *current* sys.stdout (the Lambda runtime ships stdout to CloudWatch)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stdout.write(self.format(record) + "\n")
+            sys.stdout.flush()
+        except Exception:  # logging must never break the hook
+            self.handleError(record)
+
+
+logger = logging.getLogger("traffic_hook")
+if not logger.handlers:
+    _handler = _StdoutHandler()
+    _handler.setFormatter(_JsonFormatter())
+    logger.addHandler(_handler)
+    logger.propagate = False  # bypass the runtime's plain-text root handler
+# An unknown level must not crash the import: a hook that never runs never reports.
+_level = os.environ.get("LOG_LEVEL", "INFO").upper()
+logger.setLevel(_level if _level in logging.getLevelNamesMapping() else logging.INFO)
+
+
+def _log(level: int, message: str, exc_info: bool = False, **fields: Any) -> None:
+    """Structured log line with extra top-level fields."""
+    logger.log(level, message, exc_info=exc_info, extra={"fields": fields})
+
+
+def _client_config(read_timeout: int) -> Config:
+    return Config(
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=read_timeout,
+        retries={"max_attempts": MAX_RETRIES, "mode": "standard"},
+    )
+
+
+@functools.cache
+def _lambda_client() -> Any:
+    """Lazily created and reused across warm invocations; tests pass their own client instead."""
+    return boto3.client("lambda", config=_client_config(INVOKE_READ_TIMEOUT_S))
+
+
+@functools.cache
+def _codedeploy_client() -> Any:
+    """Lazily created and reused across warm invocations; tests pass their own client instead."""
+    return boto3.client("codedeploy", config=_client_config(CODEDEPLOY_READ_TIMEOUT_S))
+
+
+class HealthCheckError(Exception):
+    """The new version answered, but not healthily (the message is the reported reason)."""
+
+
+def build_health_event(
+    path: str, request_id: str, account_id: str = "000000000000"
+) -> dict[str, Any]:
+    """A realistic HTTP API payload 2.0 ``GET`` event, as API Gateway would deliver it.
+
+    Stage ``$default`` matters: Powertools strips a non-default stage name from ``rawPath``.
+    """
+    now = time.time()
+    user_agent = "codedeploy-traffic-hook"
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "accept": "application/json",
+            "content-length": "0",
+            "host": "codedeploy-hook.internal",
+            "user-agent": user_agent,
+            "x-forwarded-for": "127.0.0.1",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+        },
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": "codedeploy-hook",
+            "domainName": "codedeploy-hook.internal",
+            "domainPrefix": "codedeploy-hook",
+            "http": {
+                "method": "GET",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": user_agent,
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def _load_settings() -> tuple[str, str, int]:
+    """Read and validate configuration; a ValueError here fails the deployment, loudly."""
+    try:
+        target_arn = os.environ["TARGET_FUNCTION_ARN"]
+    except KeyError:
+        raise ValueError("TARGET_FUNCTION_ARN is not set") from None
+    # Must carry a version qualifier: an unqualified ARN would probe $LATEST, not the new version.
+    if not target_arn.startswith("arn:") or target_arn.count(":") != 7:
+        raise ValueError(f"TARGET_FUNCTION_ARN is not a qualified function ARN: {target_arn!r}")
+    health_path = os.environ.get("HEALTH_PATH") or DEFAULT_HEALTH_PATH
+    if not health_path.startswith("/"):
+        raise ValueError(f"HEALTH_PATH must start with '/': {health_path!r}")
+    raw_status = os.environ.get("EXPECTED_STATUS") or str(DEFAULT_EXPECTED_STATUS)
+    try:
+        expected_status = int(raw_status)
+    except ValueError:
+        raise ValueError(f"EXPECTED_STATUS is not an integer: {raw_status!r}") from None
+    return target_arn, health_path, expected_status
+
+
+def check_health(lambda_client: Any, request_id: str) -> str:
+    """Probe the new version with one request; return a success reason, raise if unhealthy."""
+    target_arn, health_path, expected_status = _load_settings()
+    event = build_health_event(health_path, request_id, account_id=target_arn.split(":")[4])
+    response = lambda_client.invoke(
+        FunctionName=target_arn,
+        InvocationType="RequestResponse",
+        Payload=json.dumps(event).encode(),
+    )
+    raw_payload = response["Payload"].read()
+    if response.get("FunctionError"):
+        raise HealthCheckError(f"function error {response['FunctionError']}: {raw_payload[:200]!r}")
+    try:
+        result = json.loads(raw_payload)
+    except ValueError:
+        raise HealthCheckError(f"response payload is not JSON: {raw_payload[:200]!r}") from None
+    if not isinstance(result, dict):
+        raise HealthCheckError("response payload is not a JSON object")
+    status = result.get("statusCode")
+    if status != expected_status:
+        raise HealthCheckError(f"GET {health_path} returned {status!r}, expected {expected_status}")
+    body = result.get("body")
+    if not isinstance(body, str):
+        raise HealthCheckError("response body is missing or not a string")
+    try:
+        json.loads(base64.b64decode(body) if result.get("isBase64Encoded") else body)
+    except ValueError:
+        raise HealthCheckError("response body is not JSON") from None
+    return f"GET {health_path} on {target_arn} returned {status} with a JSON body"
+
+
+def handler(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    lambda_client: Any = None,
+    codedeploy_client: Any = None,
+) -> dict[str, str]:
+    """Lambda entry point (``app.handler``); the keyword-only clients exist for tests.
+
+    Every problem with the check becomes a ``Failed`` report, so CodeDeploy rolls back promptly
+    instead of waiting for the hook to time out.
+    """
+    deployment_id = event.get("DeploymentId") if isinstance(event, dict) else None
+    execution_id = event.get("LifecycleEventHookExecutionId") if isinstance(event, dict) else None
+    ids = {"deployment_id": deployment_id, "execution_id": execution_id}
+    if not deployment_id or not execution_id:
+        # Nothing to report to, so don't bother probing; if this really came from CodeDeploy it
+        # will time the hook out and fail the deployment.
+        reason = "event lacks DeploymentId/LifecycleEventHookExecutionId; cannot report"
+        _log(logging.ERROR, "Cannot report hook status", reason=reason, **ids)
+        return {"status": FAILED, "reason": reason}
+
+    try:
+        reason = check_health(lambda_client or _lambda_client(), request_id=execution_id)
+        status = SUCCEEDED
+        _log(logging.INFO, "Health check passed", reason=reason, **ids)
+    except Exception as exc:  # any failure to verify health means "do not shift traffic"
+        reason = f"{type(exc).__name__}: {exc}"[:_MAX_REASON_CHARS]
+        status = FAILED
+        _log(logging.ERROR, "Health check failed", exc_info=True, reason=reason, **ids)
+
+    try:
+        (codedeploy_client or _codedeploy_client()).put_lifecycle_event_hook_execution_status(
+            deploymentId=deployment_id,
+            lifecycleEventHookExecutionId=execution_id,
+            status=status,
+        )
+    except Exception:
+        # Re-raise so the invocation errors. CodeDeploy invokes hooks asynchronously, so Lambda
+        # retries the whole hook (default: 2 more times); if reporting keeps failing, CodeDeploy
+        # never hears back, times the hook out (after up to an hour) and fails the deployment.
+        # Swallowing the error would only hide why.
+        _log(logging.ERROR, "Could not report hook status", exc_info=True, status=status, **ids)
+        raise
+    _log(logging.INFO, "Reported hook status to CodeDeploy", status=status, **ids)
+    return {"status": status, "reason": reason}

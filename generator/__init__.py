@@ -1,0 +1,1 @@
+"""Generate the CloudFormation of a multi-region serverless application."""

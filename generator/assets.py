@@ -1,0 +1,78 @@
+"""Deterministic function bundles, named by their content.
+
+A zip holds file names, times and permissions besides the bytes, so each is fixed:
+sorted names, the zip epoch (1980-01-01), mode 0644. Entries are stored, not deflated:
+compressed bytes can differ between zlib builds, and two machines must produce the same
+archive (and so the same template) from the same source.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from generator.naming import asset_key
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", "tests"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A bundled function: its bytes and the names CloudFormation and S3 know it by."""
+
+    function: str
+    data: bytes
+
+    @property
+    def sha256_hex(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def code_sha256(self) -> str:
+        """What Lambda reports as CodeSha256: the base64 of the package's SHA-256."""
+        return base64.b64encode(hashlib.sha256(self.data).digest()).decode()
+
+    @property
+    def key(self) -> str:
+        return asset_key(self.function, self.sha256_hex)
+
+
+def _files(source: Path) -> list[Path]:
+    found = []
+    for path in source.rglob("*"):
+        relative = path.relative_to(source)
+        if any(part in EXCLUDED_DIRS for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix not in EXCLUDED_SUFFIXES:
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(source).as_posix())
+
+
+def bundle(function: str, source: Path) -> Asset:
+    """Zip a function folder the same way on every machine."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path in _files(source):
+            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_EPOCH)
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3  # Unix, so the mode above is honoured on every platform
+            archive.writestr(info, path.read_bytes())
+    return Asset(function=function, data=buffer.getvalue())
+
+
+def write(assets: list[Asset], out_dir: Path) -> list[Path]:
+    """Write zips as `<out_dir>/<function>/<sha256>.zip`, the key they have in S3."""
+    written = []
+    for asset in assets:
+        target = out_dir / asset.key
+        if not target.exists() or target.read_bytes() != asset.data:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(asset.data)
+        written.append(target)
+    return written

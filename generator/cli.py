@@ -1,0 +1,115 @@
+"""`python -m generator`: build, lint and write every template; `--check` for CI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from generator import assets as bundles
+from generator import config as config_module
+from generator.build import BuildError, build, bundle_all
+from generator.output import stale, write_tree
+
+EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Generate, lint and write the CloudFormation templates.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(config_module.DEFAULT_CONFIG),
+        help="deployment config (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("templates"),
+        help="where templates are written (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--assets",
+        type=Path,
+        default=Path("build/assets"),
+        help="where function zips are written (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if --out differs from what would be written",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("regions", help="print the configured target regions, space-separated")
+    publish = commands.add_parser(
+        "publish", help="upload the function zips to one region's artifact bucket (boto3)"
+    )
+    publish.add_argument("--region", required=True, help="the target region to publish to")
+    return parser
+
+
+def _publish(config: config_module.Config, region: str) -> int:
+    if region not in config.targets.regions:
+        print(
+            f"error: {region!r} is not a target region; targets: "
+            f"{', '.join(config.targets.regions)}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    from generator.publish import publish
+
+    assets = sorted(bundle_all(config).values(), key=lambda a: a.key)
+    result = publish(assets, config.application.bucket_prefix, region)
+    for key in result.uploaded:
+        print(f"  uploaded s3://{result.bucket}/{key}")
+    for key in result.skipped:
+        print(f"  present  s3://{result.bucket}/{key}")
+    print(f"{len(result.uploaded)} uploaded, {len(result.skipped)} already present")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        config = config_module.load(args.config)
+        if args.command == "regions":
+            print(" ".join(config.targets.regions))
+            return EXIT_OK
+        if args.command == "publish":
+            return _publish(config, args.region)
+        result = build(config)
+    except config_module.ConfigError as exc:
+        print(f"error: invalid config\n{exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BuildError as exc:
+        print("error: templates not written; cfn-lint or a limit check failed:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.check:
+        differing = stale(args.out, result.files)
+        if differing:
+            print(
+                f"{args.out}/ is stale; run `make templates` and commit. Differs: "
+                + ", ".join(differing),
+                file=sys.stderr,
+            )
+            return EXIT_STALE
+        print(f"{args.out}/ is up to date ({len(result.files)} files)")
+        return EXIT_OK
+    changed = write_tree(args.out, result.files)
+    bundles.write(result.assets, args.assets)
+    for name, resources, size in result.summary():
+        print(f"  {args.out}/{name:<40} {resources:>4} resources {size:>8} bytes")
+    elapsed = time.perf_counter() - started
+    verdict = "written" if changed else "unchanged"
+    print(
+        f"{len(result.files)} files {verdict} in {elapsed:.2f}s; "
+        f"{len(result.assets)} bundles in {args.assets}/"
+    )
+    return EXIT_OK

@@ -1,0 +1,23 @@
+"""AWS's public Powertools for AWS Lambda (Python) layer, resolved in each region.
+
+The functions import Powertools from AWS's layer rather than bundling it, so the zips
+hold only the application's own code. The layer's ARN differs by region and
+architecture, and AWS publishes it as a public SSM parameter per release, so the
+template names the release and CloudFormation resolves the ARN in whichever region the
+stack runs: no region, account or layer-version literal in the template.
+https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer
+"""
+
+from __future__ import annotations
+
+# Matches the aws-lambda-powertools pin in requirements.txt, which the tests run against.
+POWERTOOLS_VERSION = "3.37.0"
+RUNTIME_SSM_NAME = "python3.11"
+
+
+def powertools_layer(architecture: str) -> str:
+    """A dynamic reference to the layer ARN for this release, runtime and architecture."""
+    return (
+        f"{{{{resolve:ssm:/aws/service/powertools/python/{architecture}/"
+        f"{RUNTIME_SSM_NAME}/{POWERTOOLS_VERSION}}}}}"
+    )

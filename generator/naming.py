@@ -1,0 +1,71 @@
+"""Every name the stacks share, in one place.
+
+Regional stacks run in many regions and accounts, so names that include the region or
+account are `Fn::Sub` strings built from pseudo parameters, never literals.
+"""
+
+from __future__ import annotations
+
+from troposphere import Sub
+
+ALIAS = "live"
+
+
+def logical_id(*parts: str) -> str:
+    """`('api', 'version')` -> `ApiVersion`: CloudFormation logical ids are alphanumeric."""
+    words = (w for part in parts for w in part.replace("_", "-").split("-") if w)
+    return "".join(w[0].upper() + w[1:] for w in words)
+
+
+def function_name(app: str, function: str) -> str:
+    return f"{app}-{function}"
+
+
+def hook_name(app: str, function: str) -> str:
+    return f"{app}-{function}-pretraffic"
+
+
+def function_log_group(name: str) -> str:
+    return f"/aws/lambda/{name}"
+
+
+def api_log_group(app: str) -> str:
+    return f"/aws/http-api/{app}"
+
+
+def artifact_bucket(prefix: str) -> Sub:
+    """`<prefix>-<account>-<region>`: Lambda reads code only from a bucket in its own region."""
+    return Sub(f"{prefix}-${{AWS::AccountId}}-${{AWS::Region}}")
+
+
+def asset_key(function: str, sha256_hex: str) -> str:
+    """Content-addressed: the same code has the same key in every region and release."""
+    return f"{function}/{sha256_hex}.zip"
+
+
+def logs_destination(app: str) -> str:
+    return f"{app}-central-logs"
+
+
+def delivery_stream(app: str) -> str:
+    return f"{app}-central-logs"
+
+
+def event_bus(app: str) -> str:
+    return f"{app}-central"
+
+
+def codedeploy_application(app: str) -> str:
+    return app
+
+
+def deployment_group(app: str, function: str) -> str:
+    return f"{app}-{function}"
+
+
+def alarm_name(app: str, function: str, metric: str) -> str:
+    return f"{app}-{function}-{metric}"
+
+
+def stack_set(app: str, stack: str) -> str:
+    return f"{app}-{stack}"

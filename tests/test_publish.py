@@ -1,0 +1,80 @@
+"""`publish` uploads missing zips to the region's bucket and skips what is there (moto)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from generator import cli
+from generator.assets import Asset
+from generator.publish import publish
+from tests.conftest import SHIPPED
+
+ACCOUNT = "123456789012"  # moto's default account
+CONFIG = ["--config", str(SHIPPED)]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield
+
+
+def make_bucket(region: str) -> str:
+    name = f"shop-artifacts-{ACCOUNT}-{region}"
+    s3 = boto3.client("s3", region_name=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    return name
+
+
+def test_uploads_then_skips(aws):
+    bucket = make_bucket("eu-west-1")
+    assets = [Asset("api", b"zip-one"), Asset("pretraffic-hook", b"zip-two")]
+    first = publish(assets, "shop-artifacts", "eu-west-1")
+    assert first.bucket == bucket
+    assert first.uploaded == [a.key for a in assets] and first.skipped == []
+    body = boto3.client("s3", region_name="eu-west-1").get_object(Bucket=bucket, Key=assets[0].key)
+    assert body["Body"].read() == b"zip-one"
+    again = publish(assets, "shop-artifacts", "eu-west-1")
+    assert again.uploaded == [] and again.skipped == [a.key for a in assets]
+
+
+def test_only_changed_code_is_uploaded(aws):
+    make_bucket("us-east-1")
+    publish([Asset("api", b"v1")], "shop-artifacts", "us-east-1")
+    result = publish(
+        [Asset("api", b"v2"), Asset("pretraffic-hook", b"h")], "shop-artifacts", "us-east-1"
+    )
+    assert result.uploaded == [
+        f"api/{hashlib.sha256(b'v2').hexdigest()}.zip",
+        f"pretraffic-hook/{hashlib.sha256(b'h').hexdigest()}.zip",
+    ]
+    assert base64.b64decode(Asset("api", b"v2").code_sha256) == hashlib.sha256(b"v2").digest()
+
+
+def test_cli_publish_to_a_target_region(aws, capsys):
+    make_bucket("us-east-1")
+    assert cli.main([*CONFIG, "publish", "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    assert "2 uploaded, 0 already present" in out
+    assert cli.main([*CONFIG, "publish", "--region", "us-east-1"]) == 0
+    assert "0 uploaded, 2 already present" in capsys.readouterr().out
+
+
+def test_cli_publish_rejects_a_non_target_region(aws, capsys):
+    assert cli.main([*CONFIG, "publish", "--region", "eu-central-1"]) == 2
+    assert "'eu-central-1' is not a target region" in capsys.readouterr().err
