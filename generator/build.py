@@ -12,9 +12,10 @@ from pathlib import Path
 from troposphere import Template
 
 from generator import assets as bundles
+from generator import checks, stacksets
 from generator.config import Config
-from generator.lint import Finding, lint
-from generator.stacks import app
+from generator.lint import lint
+from generator.stacks import app, bootstrap, central_logging
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,9 +44,15 @@ class Build:
         ]
 
 
-def render(template: Template) -> str:
+def render(template: Template | dict | list) -> str:
     """Deterministic JSON: sorted keys, two-space indent, one trailing newline."""
-    return json.dumps(template.to_dict(), indent=2, sort_keys=True) + "\n"
+    data = template.to_dict() if isinstance(template, Template) else template
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def lint_regions(config: Config) -> list[str]:
+    """Every region a template may run in: the targets, and home for the central stacks."""
+    return sorted({*config.targets.regions, config.application.home_region})
 
 
 def bundle_all(config: Config) -> dict[str, bundles.Asset]:
@@ -59,11 +66,16 @@ def build(config: Config, *, run_lint: bool = True) -> Build:
     assets = bundle_all(config)
     result = Build(assets=[assets[k] for k in sorted(assets)])
     result.templates["app.json"] = app.build(config, assets)
+    result.templates["bootstrap.json"] = bootstrap.build(config)
+    result.templates["logging.json"] = central_logging.build(config)
     result.files = {name: render(t) for name, t in result.templates.items()}
-    if run_lint:
-        findings: list[Finding] = []
-        for name, body in sorted(result.files.items()):
-            findings += lint(name, body, config.targets.regions)
-        if findings:
-            raise BuildError([str(f) for f in findings])
+    for name, document in stacksets.files(config).items():
+        result.files[name] = render(document)
+    problems: list[str] = []
+    for name in sorted(result.templates):
+        problems += checks.run(name, json.loads(result.files[name]))
+        if run_lint:
+            problems += [str(f) for f in lint(name, result.files[name], lint_regions(config))]
+    if problems:
+        raise BuildError(problems)
     return result

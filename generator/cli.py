@@ -9,7 +9,7 @@ from pathlib import Path
 
 from generator import assets as bundles
 from generator import config as config_module
-from generator.build import BuildError, build, bundle_all
+from generator.build import BuildError, build, bundle_all, lint_regions
 from generator.output import stale, write_tree
 
 EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 if --out differs from what would be written",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("regions", help="print the configured target regions, space-separated")
+    regions = commands.add_parser("regions", help="print the target regions, space-separated")
+    regions.add_argument(
+        "--lint", action="store_true", help="the regions templates are linted for: targets, home"
+    )
     publish = commands.add_parser(
         "publish", help="upload the function zips to one region's artifact bucket (boto3)"
     )
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_module.load(args.config)
         if args.command == "regions":
-            print(" ".join(config.targets.regions))
+            print(" ".join(lint_regions(config) if args.lint else config.targets.regions))
             return EXIT_OK
         if args.command == "publish":
             return _publish(config, args.region)
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid config\n{exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BuildError as exc:
-        print("error: templates not written; cfn-lint or a limit check failed:", file=sys.stderr)
+        print("error: templates not written; these checks failed:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -84,6 +84,9 @@ ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "_")
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
 class ConfigError(Exception):
     """A deployment config that cannot be used, with every problem found in it."""
 
@@ -104,7 +107,7 @@ class Application(_Model):
     home_region: str = "eu-west-1"
     artifact_bucket_prefix: Annotated[str, Field(min_length=3, max_length=30)] | None = None
     log_retention_days: int = 30
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: LogLevel = "INFO"
 
     @field_validator("name", "artifact_bucket_prefix")
     @classmethod
@@ -132,10 +135,12 @@ class Targets(_Model):
     regions: list[str] = Field(default_factory=lambda: ["eu-west-1", "us-east-1", "ap-southeast-2"])
     waves: list[list[str]] | None = None
     accounts: list[str] = Field(default_factory=list)
+    central_account: str | None = None
     organizational_units: list[str] = Field(default_factory=list)
     permission_model: Literal["SELF_MANAGED", "SERVICE_MANAGED"] = "SELF_MANAGED"
     max_concurrent_percentage: Annotated[int, Field(ge=1, le=100)] = 100
     failure_tolerance_percentage: Annotated[int, Field(ge=0, le=100)] = 0
+    log_level_overrides: dict[str, LogLevel] = Field(default_factory=dict)
 
     @field_validator("accounts")
     @classmethod
@@ -144,6 +149,13 @@ class Targets(_Model):
             if not ACCOUNT_RE.match(account):
                 raise ValueError(f"{account!r} is not a 12-digit AWS account id")
         return _no_duplicates(value, "account")
+
+    @field_validator("central_account")
+    @classmethod
+    def _central(cls, value: str | None) -> str | None:
+        if value is not None and not ACCOUNT_RE.match(value):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account id")
+        return value
 
     @field_validator("organizational_units")
     @classmethod
@@ -163,6 +175,13 @@ class Targets(_Model):
         for region in value:
             _check_region(region)
         return _no_duplicates(value, "region")
+
+    @field_validator("log_level_overrides")
+    @classmethod
+    def _override_regions(cls, value: dict[str, str]) -> dict[str, str]:
+        for region in value:
+            _check_region(region)
+        return value
 
     @model_validator(mode="after")
     def _waves_cover_regions(self) -> Targets:
@@ -187,6 +206,15 @@ class Targets(_Model):
         return self
 
     @model_validator(mode="after")
+    def _overrides_are_targets(self) -> Targets:
+        stray = [r for r in self.log_level_overrides if r not in self.regions]
+        if stray:
+            raise ValueError(
+                f"log_level_overrides names regions that are not targets: {', '.join(stray)}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _targets_match_model(self) -> Targets:
         if self.permission_model == "SELF_MANAGED" and self.organizational_units:
             raise ValueError(
@@ -195,6 +223,11 @@ class Targets(_Model):
             )
         if self.permission_model == "SERVICE_MANAGED" and not self.organizational_units:
             raise ValueError("permission_model = 'SERVICE_MANAGED' needs organizational_units")
+        if (self.accounts or self.organizational_units) and self.central_account is None:
+            raise ValueError(
+                "central_account is required with accounts or organizational_units: the "
+                "account of the pipeline, artifact buckets and central logs"
+            )
         return self
 
     @property
@@ -204,6 +237,33 @@ class Targets(_Model):
             return [list(w) for w in self.waves]
         first, rest = self.regions[0], self.regions[1:]
         return [[first], rest] if rest else [[first]]
+
+
+class Logging(_Model):
+    """The central log archive and alerting in the home region."""
+
+    transition_to_ia_days: Annotated[int, Field(ge=30)] = 30
+    transition_to_glacier_days: Annotated[int, Field(ge=31)] = 90
+    expire_days: Annotated[int, Field(ge=32)] = 365
+    access_log_expire_days: Annotated[int, Field(ge=1)] = 90
+    event_retention_days: int = 90
+    alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    buffer_seconds: Annotated[int, Field(ge=0, le=900)] = 60
+
+    @field_validator("event_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _check_retention(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Logging:
+        if not self.transition_to_ia_days < self.transition_to_glacier_days < self.expire_days:
+            raise ValueError(
+                "days must grow: transition_to_ia_days < transition_to_glacier_days < "
+                f"expire_days (got {self.transition_to_ia_days}, "
+                f"{self.transition_to_glacier_days}, {self.expire_days})"
+            )
+        return self
 
 
 class Deployment(_Model):
@@ -268,6 +328,7 @@ class Config(_Model):
     application: Application = Field(default_factory=Application)
     targets: Targets = Field(default_factory=Targets)
     deployment: Deployment = Field(default_factory=Deployment)
+    logging: Logging = Field(default_factory=Logging)
     alarms: Alarms = Field(default_factory=Alarms)
     functions: dict[str, Function]
 
@@ -362,6 +423,7 @@ def _allowed_keys() -> dict[str, list[str]]:
         "application": list(Application.model_fields),
         "targets": list(Targets.model_fields),
         "deployment": list(Deployment.model_fields),
+        "logging": list(Logging.model_fields),
         "alarms": list(Alarms.model_fields),
     }
     return keys

@@ -6,6 +6,7 @@ Policies are awacs objects with action constants. `Resource: "*"` is written onl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from awacs import iam as iam_actions
@@ -61,19 +62,20 @@ def wildcard_only(sid: str, actions: Sequence[Action], *conditions: ConditionEle
 
 
 def service_trust(service: str, *conditions: ConditionElement) -> PolicyDocument:
-    """A trust policy for exactly one AWS service principal.
+    """A trust policy for exactly one AWS service principal, with at least one condition.
 
-    Conditions (aws:SourceAccount, aws:SourceArn) guard against the confused deputy where
-    the service passes them on; see
+    Conditions (aws:SourceAccount, aws:SourceArn, or the sts:ExternalId a service
+    documents) guard against the confused deputy; see
     https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
     """
+    if not conditions:
+        raise ValueError(f"trust of {service} needs a source condition (confused deputy)")
     statement = Statement(
         Effect=Allow,
         Principal=Principal("Service", service),
         Action=[Action("sts", "AssumeRole")],
     )
-    if conditions:
-        statement.Condition = Condition(list(conditions))
+    statement.Condition = Condition(list(conditions))
     return document(statement)
 
 
@@ -123,3 +125,14 @@ def pass_role(sid: str, roles: Sequence[Resource], service: str) -> Statement:
         roles,
         StringEquals({"iam:PassedToService": service}),
     )
+
+
+def as_dict(policy: PolicyDocument) -> dict:
+    """A policy as plain JSON data, for properties typed as JSON rather than as a policy."""
+
+    def encode(value: object) -> object:
+        if hasattr(value, "JSONrepr"):
+            return value.JSONrepr()
+        return value.to_dict()
+
+    return json.loads(json.dumps(policy, default=encode))

@@ -41,7 +41,8 @@ def lint(name: str, body: str, regions: list[str]) -> list[Finding]:
             template=name,
             rule=m.rule.id,
             message=m.message,
-            path="/".join(str(p) for p in (m.path or [])) or f"line {m.linenumber}",
+            path="/".join(str(p) for p in (getattr(m, "path", None) or []))
+            or f"line {m.linenumber}",
         )
         for m in matches
     ]

@@ -6,7 +6,7 @@ account are `Fn::Sub` strings built from pseudo parameters, never literals.
 
 from __future__ import annotations
 
-from troposphere import Sub
+from troposphere import AWSHelperFn, Sub
 
 ALIAS = "live"
 
@@ -33,9 +33,14 @@ def api_log_group(app: str) -> str:
     return f"/aws/http-api/{app}"
 
 
-def artifact_bucket(prefix: str) -> Sub:
-    """`<prefix>-<account>-<region>`: Lambda reads code only from a bucket in its own region."""
-    return Sub(f"{prefix}-${{AWS::AccountId}}-${{AWS::Region}}")
+def artifact_bucket(prefix: str, account: AWSHelperFn | None = None) -> Sub:
+    """`<prefix>-<account>-<region>`: Lambda reads code only from a bucket in its own region.
+
+    `account` is the central account that owns the bucket; by default, this stack's own.
+    """
+    if account is None:
+        return Sub(f"{prefix}-${{AWS::AccountId}}-${{AWS::Region}}")
+    return Sub(f"{prefix}-${{Account}}-${{AWS::Region}}", Account=account)
 
 
 def asset_key(function: str, sha256_hex: str) -> str:
@@ -47,8 +52,18 @@ def logs_destination(app: str) -> str:
     return f"{app}-central-logs"
 
 
-def delivery_stream(app: str) -> str:
-    return f"{app}-central-logs"
+def delivery_stream(app: str, region: str) -> str:
+    """One stream per source region: CloudWatch Logs records do not carry their region."""
+    return f"{app}-logs-{region}"
+
+
+def central_log_bucket(app: str) -> str:
+    """The archive bucket's name, as an `Fn::Sub` pattern (it holds the account id)."""
+    return f"{app}-central-logs-${{AWS::AccountId}}-${{AWS::Region}}"
+
+
+def central_event_log_group(app: str) -> str:
+    return f"/aws/events/{app}-central"
 
 
 def event_bus(app: str) -> str:

@@ -1,0 +1,119 @@
+"""StackSet inputs for rolling out without the pipeline.
+
+Each file is the JSON that `aws cloudformation <command> --cli-input-json file://...`
+takes, so the README's commands are the whole procedure. The template itself is passed
+with `--template-body file://templates/<name>.json`.
+https://docs.aws.amazon.com/cli/latest/reference/cloudformation/create-stack-set.html
+https://docs.aws.amazon.com/cli/latest/reference/cloudformation/create-stack-instances.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import naming
+from generator.config import Config
+
+CAPABILITIES = ["CAPABILITY_IAM"]
+
+
+def _parameters(values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
+
+
+def bootstrap_parameters(config: Config) -> dict[str, str]:
+    values = {"HomeRegion": config.application.home_region}
+    if config.targets.accounts:
+        values["SourceAccountIds"] = ",".join(config.targets.accounts)
+    return values
+
+
+def app_parameters(config: Config, region: str | None = None) -> dict[str, str]:
+    log_level = config.targets.log_level_overrides.get(region or "", config.application.log_level)
+    return {
+        "HomeRegion": config.application.home_region,
+        "CentralAccountId": config.targets.central_account or "",
+        "LogLevel": log_level,
+    }
+
+
+def _targets(config: Config, *, central: bool) -> dict[str, Any]:
+    """Where instances go: the central account for bootstrap, the targets for the app.
+
+    Without configured accounts both are the caller's account, which the README passes
+    on the command line (`--accounts`), since the config does not name it.
+    """
+    targets = config.targets
+    if central:
+        return {"Accounts": [targets.central_account]} if targets.central_account else {}
+    if targets.permission_model == "SERVICE_MANAGED":
+        return {"DeploymentTargets": {"OrganizationalUnitIds": list(targets.organizational_units)}}
+    return {"Accounts": list(targets.accounts)} if targets.accounts else {}
+
+
+def _preferences(config: Config, regions: list[str]) -> dict[str, Any]:
+    """Regions of one wave in parallel; stop at the first failure (tolerance from config)."""
+    return {
+        "RegionConcurrencyType": "PARALLEL" if len(regions) > 1 else "SEQUENTIAL",
+        "RegionOrder": regions,
+        "FailureTolerancePercentage": config.targets.failure_tolerance_percentage,
+        "MaxConcurrentPercentage": config.targets.max_concurrent_percentage,
+        "ConcurrencyMode": "STRICT_FAILURE_TOLERANCE",
+    }
+
+
+def _stack_set(config: Config, stack: str, description: str, values: dict[str, str]) -> dict:
+    definition: dict[str, Any] = {
+        "StackSetName": naming.stack_set(config.application.name, stack),
+        "Description": description,
+        "Parameters": _parameters(values),
+        "Capabilities": CAPABILITIES,
+        "PermissionModel": "SELF_MANAGED",
+        "ManagedExecution": {"Active": True},
+        "Tags": [{"Key": "application", "Value": config.application.name}],
+    }
+    return definition
+
+
+def files(config: Config) -> dict[str, dict[str, Any]]:
+    """Relative path under templates/ -> JSON document."""
+    app = config.application.name
+    targets = config.targets
+    out: dict[str, dict[str, Any]] = {}
+    # The bootstrap lives in the central account, always self-managed from there.
+    out["stacksets/bootstrap.stack-set.json"] = _stack_set(
+        config,
+        "bootstrap",
+        f"{app}: artifact buckets and log destinations, every region",
+        bootstrap_parameters(config),
+    )
+    out["stacksets/bootstrap.instances.json"] = {
+        "StackSetName": naming.stack_set(app, "bootstrap"),
+        "Regions": list(targets.regions),
+        **_targets(config, central=True),
+        "OperationPreferences": _preferences(config, list(targets.regions)),
+    }
+    app_set = _stack_set(config, "app", f"{app}: the regional application", app_parameters(config))
+    if targets.permission_model == "SERVICE_MANAGED":
+        app_set["PermissionModel"] = "SERVICE_MANAGED"
+        app_set["AutoDeployment"] = {"Enabled": False}
+    out["stacksets/app.stack-set.json"] = app_set
+    for number, wave in enumerate(targets.wave_list, start=1):
+        out[f"stacksets/app.wave-{number}.instances.json"] = {
+            "StackSetName": naming.stack_set(app, "app"),
+            "Regions": wave,
+            **_targets(config, central=False),
+            "OperationPreferences": _preferences(config, wave),
+        }
+    # Per-region values differ from the StackSet's only where the config overrides them.
+    for region, level in sorted(targets.log_level_overrides.items()):
+        out[f"stacksets/app.overrides.{region}.json"] = {
+            "StackSetName": naming.stack_set(app, "app"),
+            "Regions": [region],
+            **_targets(config, central=False),
+            "ParameterOverrides": _parameters({"LogLevel": level}),
+            "OperationPreferences": _preferences(config, [region]),
+        }
+    for region in targets.regions:
+        out[f"params/app.{region}.json"] = _parameters(app_parameters(config, region))
+    return out

@@ -1,0 +1,113 @@
+"""Each check passes a good resource and names each thing wrong with a bad one."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from troposphere import Template
+
+from generator import buckets, iam
+from generator.checks import bucket_hardening, key_rotation, trust_policies
+
+
+@pytest.fixture(scope="module")
+def good() -> dict:
+    template = Template()
+    key = buckets.customer_key(template, "Key", description="k", alias="k")
+    logs = buckets.access_log_bucket(template, "Logs", name=None, key=key, expire_days=30)
+    buckets.hardened_bucket(
+        template,
+        "Data",
+        name="data",
+        key=key,
+        lifecycle=[buckets.keep_current("Keep")],
+        access_logs=buckets.AccessLogs(logs, "data/"),
+    )
+    template.add_resource(
+        iam.role(
+            "Role",
+            iam.service_trust("lambda.amazonaws.com", iam.source_account()),
+            [],
+            description="r",
+        )
+    )
+    return json.loads(json.dumps(template.to_dict()))
+
+
+def test_good_template_passes_every_check(good):
+    assert bucket_hardening.check(good) == []
+    assert key_rotation.check(good) == []
+    assert trust_policies.check(good) == []
+
+
+BUCKET_BREAKAGES = {
+    "not SSE-KMS": lambda p: p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ].update(SSEAlgorithm="AES256"),
+    "S3 Bucket Key not enabled": lambda p: p["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ][0].pop("BucketKeyEnabled"),
+    "versioning not enabled": lambda p: p.pop("VersioningConfiguration"),
+    "public access not blocked: RestrictPublicBuckets": lambda p: p[
+        "PublicAccessBlockConfiguration"
+    ].update(RestrictPublicBuckets=False),
+    "ObjectOwnership is not BucketOwnerEnforced": lambda p: p["OwnershipControls"]["Rules"][
+        0
+    ].update(ObjectOwnership="ObjectWriter"),
+    "no lifecycle rules": lambda p: p.pop("LifecycleConfiguration"),
+    "no server access logs": lambda p: p.pop("LoggingConfiguration"),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(BUCKET_BREAKAGES))
+def test_bucket_breakage_is_named(problem, good):
+    bad = copy.deepcopy(good)
+    BUCKET_BREAKAGES[problem](bad["Resources"]["Data"]["Properties"])
+    messages = [f.message for f in bucket_hardening.check(bad) if f.resource == "Data"]
+    assert any(m.startswith(problem) for m in messages), messages
+
+
+def test_missing_tls_only_policy_is_named(good):
+    bad = copy.deepcopy(good)
+    del bad["Resources"]["DataPolicy"]
+    messages = [f.message for f in bucket_hardening.check(bad)]
+    assert messages == ["bucket policy does not deny aws:SecureTransport = false"]
+
+
+def test_access_log_skip_needs_a_reason(good):
+    bad = copy.deepcopy(good)
+    bad["Resources"]["Logs"]["Metadata"]["checkov"]["skip"][0]["comment"] = ""
+    assert [f.resource for f in bucket_hardening.check(bad)] == ["Logs"]
+
+
+def test_unrotated_key_is_named(good):
+    bad = copy.deepcopy(good)
+    bad["Resources"]["Key"]["Properties"]["EnableKeyRotation"] = False
+    assert [(f.resource, f.message) for f in key_rotation.check(bad)] == [
+        ("Key", "EnableKeyRotation is not true")
+    ]
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda s: s.pop("Condition"), "no source condition"),
+        (
+            lambda s: s.update(Principal={"Service": ["a.amazonaws.com", "b.amazonaws.com"]}),
+            "2 principals",
+        ),
+        (lambda s: s.update(Principal={"AWS": "*"}), "trusts everyone"),
+    ],
+)
+def test_loose_trust_is_named(edit, expected, good):
+    bad = copy.deepcopy(good)
+    edit(bad["Resources"]["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0])
+    messages = [f.message for f in trust_policies.check(bad)]
+    assert any(m.startswith(expected) for m in messages), messages
+
+
+def test_service_trust_refuses_no_condition():
+    with pytest.raises(ValueError, match="needs a source condition"):
+        iam.service_trust("lambda.amazonaws.com")

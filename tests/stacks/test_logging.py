@@ -1,0 +1,212 @@
+"""Central logging, the bootstrap and the StackSet inputs: the paths a log line and an
+event take from every region to the home region, and the scope of every role on them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator import config as config_module
+from generator.build import build, lint_regions
+from generator.checks import bucket_hardening, key_rotation, trust_policies
+from generator.lint import lint
+from tests.conftest import resources_of_type
+
+TEMPLATES = ["app.json", "bootstrap.json", "logging.json"]
+
+
+@pytest.fixture(scope="module")
+def templates(shipped_build):
+    return {name: json.loads(shipped_build.files[name]) for name in TEMPLATES}
+
+
+def sub_text(value):
+    """The pattern of an Fn::Sub, with or without variables."""
+    sub = value["Fn::Sub"]
+    return sub[0] if isinstance(sub, list) else sub
+
+
+def resolve_region(pattern: str, region: str, home: str) -> str:
+    return pattern.replace("${AWS::Region}", region).replace("${HomeRegion}", home)
+
+
+def test_log_chain_reaches_the_archive_from_every_region(templates, shipped_raw):
+    app, boot, central = (
+        templates["app.json"],
+        templates["bootstrap.json"],
+        templates["logging.json"],
+    )
+    home = shipped_raw["application"]["home_region"]
+    groups = resources_of_type(app, "AWS::Logs::LogGroup")
+    filters = resources_of_type(app, "AWS::Logs::SubscriptionFilter")
+    (destination,) = resources_of_type(boot, "AWS::Logs::Destination").values()
+    streams = {
+        s["Properties"]["DeliveryStreamName"]: s["Properties"]
+        for s in resources_of_type(central, "AWS::KinesisFirehose::DeliveryStream").values()
+    }
+    # Every log group of the application has exactly one filter to the regional destination.
+    subscribed = {f["Properties"]["LogGroupName"]["Ref"]: f["Properties"] for f in filters.values()}
+    assert set(subscribed) == set(groups) and len(groups) == 3
+    dest_name = destination["Properties"]["DestinationName"]
+    for props in subscribed.values():
+        pattern = sub_text(props["DestinationArn"])
+        assert pattern.endswith(f":logs:${{AWS::Region}}:${{Account}}:destination:{dest_name}")
+    for region in shipped_raw["targets"]["regions"]:
+        # ... the destination (same region) targets its region's stream in the home region ...
+        target = resolve_region(sub_text(destination["Properties"]["TargetArn"]), region, home)
+        assert target.startswith(f"arn:${{AWS::Partition}}:firehose:{home}:")
+        stream_name = target.rsplit("deliverystream/", 1)[1]
+        # ... which exists in the logging stack and writes to the archive under the region.
+        stream = streams[stream_name]["ExtendedS3DestinationConfiguration"]
+        assert stream["BucketARN"] == {"Fn::GetAtt": ["CentralLogBucket", "Arn"]}
+        assert stream["Prefix"].startswith(f"logs/{region}/!{{timestamp:yyyy}}/")
+        assert stream["ErrorOutputPrefix"].startswith(f"errors/{region}/")
+        processors = [p["Type"] for p in stream["ProcessingConfiguration"]["Processors"]]
+        assert processors == ["Decompression", "CloudWatchLogProcessing", "AppendDelimiterToRecord"]
+    assert len(streams) == len(shipped_raw["targets"]["regions"])
+
+
+def test_every_bucket_key_and_role_passes_the_shared_checks(templates):
+    counted = {"buckets": 0, "keys": 0, "roles": 0}
+    for template in templates.values():
+        assert bucket_hardening.check(template) == []
+        assert key_rotation.check(template) == []
+        assert trust_policies.check(template) == []
+        counted["buckets"] += len(resources_of_type(template, "AWS::S3::Bucket"))
+        counted["keys"] += len(resources_of_type(template, "AWS::KMS::Key"))
+        counted["roles"] += len(resources_of_type(template, "AWS::IAM::Role"))
+    assert counted == {"buckets": 4, "keys": 3, "roles": 6}
+
+
+def only_statements(role):
+    (policy,) = role["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def test_destination_role_puts_only_on_its_regions_stream(templates):
+    role = templates["bootstrap.json"]["Resources"]["LogDestinationRole"]
+    (statement,) = only_statements(role)
+    assert statement["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    (resource,) = statement["Resource"]
+    assert sub_text(resource).endswith(":deliverystream/shop-logs-${AWS::Region}")
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
+    assert "aws:SourceArn" in trust["Condition"]["StringLike"]
+
+
+def test_event_forwarder_puts_only_on_the_central_bus(templates):
+    role = templates["app.json"]["Resources"]["EventForwarderRole"]
+    (statement,) = only_statements(role)
+    assert statement["Action"] == ["events:PutEvents"]
+    (resource,) = statement["Resource"]
+    assert sub_text(resource) == (
+        "arn:${AWS::Partition}:events:${Region}:${Account}:event-bus/shop-central"
+    )
+    rules = resources_of_type(templates["app.json"], "AWS::Events::Rule")
+    sources = {r["Properties"]["EventPattern"]["source"][0] for r in rules.values()}
+    assert sources == {"aws.codedeploy", "aws.cloudwatch", "aws.cloudformation"}
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == resource
+        assert target["RoleArn"] == {"Fn::GetAtt": ["EventForwarderRole", "Arn"]}
+
+
+def test_firehose_role_writes_only_the_archive_and_its_error_stream(templates):
+    role = templates["logging.json"]["Resources"]["FirehoseDeliveryRole"]
+    resources = [sub_text(r) for s in only_statements(role) for r in s["Resource"]]
+    assert resources == [
+        "arn:${AWS::Partition}:s3:::shop-central-logs-${AWS::AccountId}-${AWS::Region}",
+        "arn:${AWS::Partition}:s3:::shop-central-logs-${AWS::AccountId}-${AWS::Region}/*",
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+        "/aws/kinesisfirehose/shop-central-logs:log-stream:S3Delivery",
+    ]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}}
+
+
+def test_alerts_and_dashboard(templates, shipped_raw):
+    central = templates["logging.json"]["Resources"]
+    pattern = central["AlertOnFailures"]["Properties"]["EventPattern"]["$or"]
+    assert {p["source"][0] for p in pattern} == {
+        "aws.codedeploy",
+        "aws.cloudwatch",
+        "aws.cloudformation",
+    }
+    assert central["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {
+        "Fn::GetAtt": ["LogsKey", "Arn"]
+    }
+    body = json.loads(sub_text(central["Dashboard"]["Properties"]["DashboardBody"]))
+    metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
+    regions = shipped_raw["targets"]["regions"]
+    assert {w["properties"]["region"] for w in metric_widgets} == set(regions)
+    for widget in metric_widgets:
+        assert widget["properties"]["title"].startswith(widget["properties"]["region"])
+    (text,) = [w for w in body["widgets"] if w["type"] == "text"]
+    assert "logs/<region>/" in text["properties"]["markdown"]
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_cfn_lint_clean_in_every_target_region(name, shipped_build):
+    regions = lint_regions(config_module.load("deployment.toml"))
+    assert len(regions) == 3
+    assert lint(name, shipped_build.files[name], regions) == []
+
+
+def test_stackset_inputs_follow_the_waves(shipped_build, shipped_raw):
+    files = {k: json.loads(v) for k, v in shipped_build.files.items() if k.startswith("stacksets/")}
+    waves = shipped_raw["targets"]["waves"]
+    for number, wave in enumerate(waves, start=1):
+        instances = files[f"stacksets/app.wave-{number}.instances.json"]
+        assert instances["Regions"] == wave
+        assert instances["OperationPreferences"]["RegionOrder"] == wave
+        assert instances["OperationPreferences"]["FailureTolerancePercentage"] == 0
+    boot = files["stacksets/bootstrap.instances.json"]
+    assert boot["Regions"] == shipped_raw["targets"]["regions"]
+    params = {
+        p["ParameterKey"]: p["ParameterValue"]
+        for p in files["stacksets/app.stack-set.json"]["Parameters"]
+    }
+    assert params == {"HomeRegion": "eu-west-1", "CentralAccountId": "", "LogLevel": "INFO"}
+
+
+def test_multi_account_config(write_config):
+    def edit(raw):
+        raw["targets"]["accounts"] = ["111111111111", "222222222222"]
+        raw["targets"]["central_account"] = "999999999999"
+        raw["targets"]["log_level_overrides"] = {"us-east-1": "DEBUG"}
+
+    result = build(config_module.load(write_config(edit)))
+    boot = json.loads(result.files["bootstrap.json"])
+    assert boot["Parameters"]["SourceAccountIds"]["Type"] == "CommaDelimitedList"
+    assert "111111111111" not in result.files["bootstrap.json"]
+    trust = boot["Resources"]["LogDestinationRole"]["Properties"]["AssumeRolePolicyDocument"]
+    arns = trust["Statement"][0]["Condition"]["StringLike"]["aws:SourceArn"]
+    assert [a["Fn::Sub"][1]["Account"] for a in arns] == [
+        {"Fn::Select": [0, {"Ref": "SourceAccountIds"}]},
+        {"Fn::Select": [1, {"Ref": "SourceAccountIds"}]},
+    ]
+    files = {k: json.loads(v) for k, v in result.files.items()}
+    assert files["stacksets/bootstrap.instances.json"]["Accounts"] == ["999999999999"]
+    assert files["stacksets/app.wave-1.instances.json"]["Accounts"] == [
+        "111111111111",
+        "222222222222",
+    ]
+    override = files["stacksets/app.overrides.us-east-1.json"]
+    assert override["ParameterOverrides"] == [
+        {"ParameterKey": "LogLevel", "ParameterValue": "DEBUG"}
+    ]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in files["params/app.us-east-1.json"]}[
+        "LogLevel"
+    ] == "DEBUG"
+    bus = json.loads(result.files["logging.json"])["Resources"]["CentralEventBus"]
+    assert bus["Properties"]["Policy"]["Statement"][0]["Principal"] == {
+        "AWS": ["111111111111", "222222222222"]
+    }
+
+
+def test_accounts_without_central_account_are_rejected(write_config):
+    with pytest.raises(config_module.ConfigError, match="central_account is required"):
+        config_module.load(
+            write_config(lambda raw: raw["targets"].update(accounts=["111111111111"]))
+        )
