@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REGION ?= eu-west-1
+PYTEST_ARGS ?=
 
 .PHONY: templates check test lint publish deploy lock clean
 
@@ -13,8 +14,8 @@ templates: $(STAMP) ## Build, lint and write templates/ and build/assets/
 check: $(STAMP) ## Fail when templates/ differs from what the code generates
 	$(PY) -m generator --check
 
-test: $(STAMP) ## Run the test suite
-	$(PY) -m pytest
+test: $(STAMP) ## Run the test suite (extra pytest options: PYTEST_ARGS=...)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## cfn-lint over the committed templates (the same check the generator runs)
 	$(VENV)/bin/cfn-lint --regions $$($(PY) -m generator regions --lint) -- templates/*.json

@@ -15,7 +15,7 @@ from generator import assets as bundles
 from generator import checks, stacksets
 from generator.config import Config
 from generator.lint import lint
-from generator.stacks import app, bootstrap, central_logging
+from generator.stacks import app, bootstrap, central_logging, execution_role, pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +68,11 @@ def build(config: Config, *, run_lint: bool = True) -> Build:
     result.templates["app.json"] = app.build(config, assets)
     result.templates["bootstrap.json"] = bootstrap.build(config)
     result.templates["logging.json"] = central_logging.build(config)
+    regional = {name: result.templates[name].to_dict() for name in ("app.json", "bootstrap.json")}
+    result.templates["stackset-execution-role.json"] = execution_role.build(config, regional)
+    result.templates["pipeline.json"] = pipeline.build(
+        config, {"logging.json": result.templates["logging.json"].to_dict()}
+    )
     result.files = {name: render(t) for name, t in result.templates.items()}
     for name, document in stacksets.files(config).items():
         result.files[name] = render(document)

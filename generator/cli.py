@@ -10,7 +10,7 @@ from pathlib import Path
 from generator import assets as bundles
 from generator import config as config_module
 from generator.build import BuildError, build, bundle_all, lint_regions
-from generator.output import stale, write_tree
+from generator.output import stale, write_minified, write_tree
 
 EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -107,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     changed = write_tree(args.out, result.files)
     bundles.write(result.assets, args.assets)
+    minified = write_minified(result, args.assets.parent / "deploy")
     for name, resources, size in result.summary():
         print(f"  {args.out}/{name:<40} {resources:>4} resources {size:>8} bytes")
     elapsed = time.perf_counter() - started
     verdict = "written" if changed else "unchanged"
+    print(f"minified copies for `aws cloudformation deploy`: {minified}/")
     print(
         f"{len(result.files)} files {verdict} in {elapsed:.2f}s; "
         f"{len(result.assets)} bundles in {args.assets}/"

@@ -266,6 +266,33 @@ class Logging(_Model):
         return self
 
 
+class Pipeline(_Model):
+    """The CodePipeline V2 that builds, publishes and rolls out every change."""
+
+    source: Literal["codeconnections", "s3"] = "codeconnections"
+    connection_arn: (
+        Annotated[
+            str,
+            Field(
+                pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):"
+                r"[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+            ),
+        ]
+        | None
+    ) = None
+    provider: Literal["GitHub", "GitHubEnterpriseServer", "GitLab", "Bitbucket"] = "GitHub"
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$")] = (
+        "example-org/serverless-app"
+    )
+    branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
+    source_object_key: Annotated[str, Field(min_length=1)] = "source.zip"
+    execution_mode: Literal["QUEUED", "SUPERSEDED", "PARALLEL"] = "QUEUED"
+    approval_between_waves: bool = True
+    build_architecture: Literal["arm64", "x86_64"] = "arm64"
+    create_stackset_admin_role: bool = True
+    artifact_expire_days: Annotated[int, Field(ge=1)] = 30
+
+
 class Deployment(_Model):
     """How a new version takes traffic."""
 
@@ -329,6 +356,7 @@ class Config(_Model):
     targets: Targets = Field(default_factory=Targets)
     deployment: Deployment = Field(default_factory=Deployment)
     logging: Logging = Field(default_factory=Logging)
+    pipeline: Pipeline = Field(default_factory=Pipeline)
     alarms: Alarms = Field(default_factory=Alarms)
     functions: dict[str, Function]
 
@@ -424,6 +452,7 @@ def _allowed_keys() -> dict[str, list[str]]:
         "targets": list(Targets.model_fields),
         "deployment": list(Deployment.model_fields),
         "logging": list(Logging.model_fields),
+        "pipeline": list(Pipeline.model_fields),
         "alarms": list(Alarms.model_fields),
     }
     return keys

@@ -136,3 +136,26 @@ def as_dict(policy: PolicyDocument) -> dict:
         return value.to_dict()
 
     return json.loads(json.dumps(policy, default=encode))
+
+
+def scoped(
+    sid: str,
+    actions: Sequence[Action],
+    resources: Sequence[Resource],
+    *conditions: ConditionElement,
+) -> list[Statement]:
+    """`allow`, with any action that IAM authorizes only on `*` split into its own
+    `<sid>WildcardOnly` statement (policy_sentry's database says which)."""
+    from policy_sentry.querying.actions import get_actions_that_support_wildcard_arns_only
+
+    def wildcard(action: Action) -> bool:
+        service, name = action.JSONrepr().split(":", 1)
+        only = {a.lower() for a in get_actions_that_support_wildcard_arns_only(service)}
+        return f"{service}:{name}".lower() in only
+
+    narrow = [a for a in actions if not wildcard(a)]
+    broad = [a for a in actions if wildcard(a)]
+    result = [allow(sid, narrow, resources, *conditions)] if narrow else []
+    if broad:
+        result.append(wildcard_only(f"{sid}WildcardOnly", broad))
+    return result

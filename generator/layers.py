@@ -10,6 +10,15 @@ https://docs.powertools.aws.dev/lambda/python/latest/#lambda-layer
 
 from __future__ import annotations
 
+from awacs import awslambda, ssm
+from awacs.aws import Statement
+from troposphere import Sub
+
+from generator import iam
+
+# AWS's account that publishes the layer, and the public parameter path of its ARNs.
+PUBLISHER_ACCOUNT = "017000801446"
+PARAMETER_PATH = "/aws/service/powertools/python"
 # Matches the aws-lambda-powertools pin in requirements.txt, which the tests run against.
 POWERTOOLS_VERSION = "3.37.0"
 RUNTIME_SSM_NAME = "python3.11"
@@ -18,6 +27,28 @@ RUNTIME_SSM_NAME = "python3.11"
 def powertools_layer(architecture: str) -> str:
     """A dynamic reference to the layer ARN for this release, runtime and architecture."""
     return (
-        f"{{{{resolve:ssm:/aws/service/powertools/python/{architecture}/"
+        f"{{{{resolve:ssm:{PARAMETER_PATH}/{architecture}/"
         f"{RUNTIME_SSM_NAME}/{POWERTOOLS_VERSION}}}}}"
     )
+
+
+def powertools_layer_access() -> list[Statement]:
+    """What a deploying role needs to use the layer: read the public parameter that names
+    it, and read the layer version in AWS's publishing account."""
+    return [
+        iam.allow(
+            "ResolvePowertoolsLayerParameter",
+            [ssm.GetParameters, ssm.GetParameter],
+            [Sub(f"arn:${{AWS::Partition}}:ssm:*::parameter{PARAMETER_PATH}/*")],
+        ),
+        iam.allow(
+            "UsePowertoolsLayer",
+            [awslambda.GetLayerVersion],
+            [
+                Sub(
+                    f"arn:${{AWS::Partition}}:lambda:*:{PUBLISHER_ACCOUNT}:layer:"
+                    "AWSLambdaPowertoolsPythonV3-*"
+                )
+            ],
+        ),
+    ]

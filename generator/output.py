@@ -6,6 +6,7 @@ never sees a half-written set and a failed run leaves the old set as it was.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -51,3 +52,13 @@ def stale(root: Path, files: dict[str, str]) -> list[str]:
     return sorted(
         name for name in set(current) | set(files) if current.get(name) != files.get(name)
     )
+
+
+def write_minified(build, out_dir: Path) -> Path:
+    """Whitespace-free copies of the templates: what counts against the 51,200-byte
+    limit of a template sent inline (`aws cloudformation deploy` without --s3-bucket)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, template in build.templates.items():
+        body = json.dumps(template.to_dict(), sort_keys=True, separators=(",", ":"))
+        (out_dir / name).write_text(body + "\n", encoding="utf-8")
+    return out_dir

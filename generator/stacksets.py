@@ -114,6 +114,9 @@ def files(config: Config) -> dict[str, dict[str, Any]]:
             "ParameterOverrides": _parameters({"LogLevel": level}),
             "OperationPreferences": _preferences(config, [region]),
         }
+    # Parameter files of the StackSets themselves, which the pipeline's actions read.
+    out["params/bootstrap.json"] = _parameters(bootstrap_parameters(config))
+    out["params/app.json"] = _parameters(app_parameters(config))
     for region in targets.regions:
         out[f"params/app.{region}.json"] = _parameters(app_parameters(config, region))
     return out

@@ -37,6 +37,10 @@ from generator.stacks import dashboard
 from generator.stacks.app_telemetry import ALARM_STATE, CODEDEPLOY_STATE, STACK_STATUS
 
 FIREHOSE_ERROR_STREAM = "S3Delivery"
+# Sources the regional stacks and the pipeline forward to the central bus.
+FORWARDED_SOURCES = ("aws.codedeploy", "aws.cloudwatch", "aws.cloudformation", "aws.codepipeline")
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
+PIPELINE_STATE = "CodePipeline Pipeline Execution State Change"
 # Stack statuses worth a page: failures and rollbacks.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
 ALERT_STACK_STATUSES = [
@@ -350,7 +354,7 @@ class CentralLogging:
                 "ArchiveAllEvents",
                 Description=f"{self.app}: keep every forwarded event",
                 EventBusName=Ref(self.bus),
-                EventPattern={"source": ["aws.codedeploy", "aws.cloudwatch", "aws.cloudformation"]},
+                EventPattern={"source": list(FORWARDED_SOURCES)},
                 State="ENABLED",
                 Targets=[events.Target(Id="EventLog", Arn=GetAtt(group, "Arn"))],
             )
@@ -404,7 +408,7 @@ class CentralLogging:
         rule = self.template.add_resource(
             events.Rule(
                 "AlertOnFailures",
-                Description=f"{self.app}: failed deployments, stack rollbacks, alarms",
+                Description=f"{self.app}: failed deployments, rollbacks, alarms, pipeline failures",
                 EventBusName=Ref(self.bus),
                 EventPattern={
                     "$or": [
@@ -422,6 +426,11 @@ class CentralLogging:
                             "source": ["aws.cloudformation"],
                             "detail-type": [STACK_STATUS],
                             "detail": {"status-details": {"status": ALERT_STACK_STATUSES}},
+                        },
+                        {
+                            "source": ["aws.codepipeline"],
+                            "detail-type": [PIPELINE_STATE],
+                            "detail": {"state": ["FAILED"]},
                         },
                     ]
                 },

