@@ -25,7 +25,7 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, GetAtt, Join, Ref, Sub, Template, kms, s3
 
-from generator import iam
+from generator import checkov, iam
 
 # Key administration, listed rather than `kms:*`, for the account root: IAM policies in
 # the account then decide who administers. Resource "*" in a key policy means this key.
@@ -227,16 +227,9 @@ def access_log_bucket(
         lifecycle=[expire_after("ExpireAccessLogs", expire_days)],
         access_logs=None,  # the log bucket does not log into itself
         policy=[write],
-        metadata={
-            "checkov": {
-                "skip": [
-                    {
-                        "id": "CKV_AWS_18",
-                        "comment": "The server access log target; logging it would log itself.",
-                    }
-                ]
-            }
-        },
+        metadata=checkov.skip(
+            ("CKV_AWS_18", "The server access log target; logging it would log itself.")
+        ),
     )
 
 

@@ -60,9 +60,14 @@ def _handler_actions(resource_type: str) -> frozenset[str]:
 
 
 @cache
-def _known(action: str) -> bool:
+def _canonical(action: str) -> str | None:
+    """IAM's own spelling of an action (schemas write e.g. `s3:getObject`), or None if
+    IAM's data does not know it."""
     service, name = action.split(":", 1)
-    return bool(get_action_data(service.lower(), name))
+    for entry in get_action_data(service.lower(), name).get(service.lower(), []):
+        if entry["action"].lower() == action.lower():
+            return entry["action"]
+    return None
 
 
 @cache
@@ -81,8 +86,15 @@ def required_actions(templates: Iterable[dict]) -> tuple[list[str], list[str]]:
             wanted |= _handler_actions(resource["Type"])
         if "{{resolve:ssm:" in json.dumps(template):
             wanted.add("ssm:GetParameters")
-    known = sorted(a for a in wanted if _known(a))
-    return known, sorted(wanted - set(known))
+    known = sorted({c for c in map(_canonical, wanted) if c})
+    unknown = sorted(a for a in wanted if _canonical(a) is None)
+    return known, unknown
+
+
+def _covering(prefixes: Sequence[str]) -> list[str]:
+    """Drop prefixes that another prefix already covers, and duplicates."""
+    unique = sorted(set(prefixes))
+    return [p for p in unique if not any(p != q and p.startswith(q) for q in unique)]
 
 
 def _service_resources(service: str, scope: Scope) -> list[Sub]:
@@ -95,7 +107,7 @@ def _service_resources(service: str, scope: Scope) -> list[Sub]:
             for kind in ("role", "policy")
         ]
     if service == "s3":
-        buckets = [p.lower() for p in scope.name_prefixes]
+        buckets = _covering([p.lower() for p in scope.name_prefixes])
         return [Sub(f"arn:${{AWS::Partition}}:s3:::{b}*") for b in buckets] + [
             Sub(f"arn:${{AWS::Partition}}:s3:::{b}*/*") for b in buckets
         ]
@@ -138,7 +150,7 @@ def statements(actions: Sequence[str], scope: Scope) -> list:
             iam_helpers.allow(
                 "PassOwnRolesToTheirServices",
                 [Action("iam", "PassRole")],
-                _service_resources("iam", scope)[::2],
+                [r for r in _service_resources("iam", scope) if ":role/" in r.to_dict()["Fn::Sub"]],
                 StringEquals({"iam:PassedToService": list(PASSED_TO)}),
             )
         )

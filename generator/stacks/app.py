@@ -38,7 +38,7 @@ from troposphere import (
 )
 from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
 
-from generator import iam, naming, parameters
+from generator import checkov, iam, naming, parameters
 from generator.assets import Asset
 from generator.config import Config
 from generator.layers import powertools_layer
@@ -193,7 +193,16 @@ class RegionalApp:
         if function.reserved_concurrency is not None:
             properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
         fn = template.add_resource(
-            lambda_.Function(names.id("Function"), DependsOn=[log_group.title], **properties)
+            lambda_.Function(
+                names.id("Function"),
+                DependsOn=[log_group.title],
+                Metadata=checkov.skip(
+                    checkov.SYNCHRONOUS_ONLY,
+                    checkov.NO_VPC_RESOURCES,
+                    checkov.NO_SECRETS_IN_ENVIRONMENT,
+                ),
+                **properties,
+            )
         )
         version = template.add_resource(
             lambda_.Version(
@@ -359,6 +368,18 @@ class RegionalApp:
             lambda_.Function(
                 names.id("Hook"),
                 DependsOn=[log_group.title, group.title],
+                Metadata=checkov.skip(
+                    (
+                        "CKV_AWS_116",
+                        "A failed hook fails and rolls back the deployment; a dead-lettered "
+                        "hook event could not be replayed.",
+                    ),
+                    checkov.NO_VPC_RESOURCES,
+                    checkov.NO_SECRETS_IN_ENVIRONMENT,
+                ),
+                # One deployment at a time runs it; the cap also bounds a role that may
+                # invoke every version of the function.
+                ReservedConcurrentExecutions=1,
                 FunctionName=names.hook,
                 Description=f"CodeDeploy BeforeAllowTraffic hook for {names.function}",
                 Runtime=RUNTIME,
