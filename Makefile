@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REGION ?= eu-west-1
 PYTEST_ARGS ?=
+# StackSets deploy these to every target region; the other templates run in the home region.
+REGIONAL_TEMPLATES := templates/app.json templates/bootstrap.json
 
 .PHONY: templates check test lint publish deploy lock clean
 .PHONY: scan lock-checkov
@@ -24,8 +26,10 @@ check: $(STAMP) ## Fail when templates/ differs from what the code generates
 test: $(STAMP) ## Run the test suite (extra pytest options: PYTEST_ARGS=...)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## cfn-lint over the committed templates (the same check the generator runs)
-	$(VENV)/bin/cfn-lint --regions $$($(PY) -m generator regions --lint) -- templates/*.json
+lint: $(STAMP) ## cfn-lint over the committed templates, each in the regions it runs in
+	$(VENV)/bin/cfn-lint --regions $$($(PY) -m generator regions) -- $(REGIONAL_TEMPLATES)
+	$(VENV)/bin/cfn-lint --regions $$($(PY) -m generator regions --home) -- \
+	  $(filter-out $(REGIONAL_TEMPLATES),$(wildcard templates/*.json))
 
 publish: $(STAMP) ## Upload function zips to one region's artifact bucket: make publish REGION=us-east-1
 	$(PY) -m generator publish --region $(REGION)

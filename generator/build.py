@@ -12,7 +12,7 @@ from pathlib import Path
 from troposphere import Template
 
 from generator import assets as bundles
-from generator import checks, stacksets
+from generator import checks, compat, limits, stacksets
 from generator.config import Config
 from generator.lint import lint
 from generator.stacks import app, bootstrap, central_logging, execution_role, pipeline
@@ -50,9 +50,15 @@ def render(template: Template | dict | list) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def lint_regions(config: Config) -> list[str]:
-    """Every region a template may run in: the targets, and home for the central stacks."""
-    return sorted({*config.targets.regions, config.application.home_region})
+# StackSets deploy these to every target region; the others run in the home region only.
+REGIONAL_TEMPLATES = ("app.json", "bootstrap.json")
+
+
+def lint_regions(config: Config, template: str) -> list[str]:
+    """The regions a template runs in, which are the regions it is linted for."""
+    if template in REGIONAL_TEMPLATES:
+        return sorted(config.targets.regions)
+    return [config.application.home_region]
 
 
 def bundle_all(config: Config) -> dict[str, bundles.Asset]:
@@ -63,6 +69,7 @@ def bundle_all(config: Config) -> dict[str, bundles.Asset]:
 
 def build(config: Config, *, run_lint: bool = True) -> Build:
     """Generate every template; raise BuildError rather than return a bad one."""
+    compat.count_resources_past_the_limit()
     assets = bundle_all(config)
     result = Build(assets=[assets[k] for k in sorted(assets)])
     result.templates["app.json"] = app.build(config, assets)
@@ -76,11 +83,16 @@ def build(config: Config, *, run_lint: bool = True) -> Build:
     result.files = {name: render(t) for name, t in result.templates.items()}
     for name, document in stacksets.files(config).items():
         result.files[name] = render(document)
-    problems: list[str] = []
+    parsed = {name: json.loads(result.files[name]) for name in result.templates}
+    # Quotas first: a template over them is not worth linting.
+    problems = [p for n in sorted(parsed) for p in limits.problems(n, parsed[n])]
+    if problems:
+        raise BuildError(problems)
     for name in sorted(result.templates):
-        problems += checks.run(name, json.loads(result.files[name]))
+        problems += checks.run(name, parsed[name])
         if run_lint:
-            problems += [str(f) for f in lint(name, result.files[name], lint_regions(config))]
+            regions = lint_regions(config, name)
+            problems += [str(f) for f in lint(name, result.files[name], regions)]
     if problems:
         raise BuildError(problems)
     return result

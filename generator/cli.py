@@ -9,7 +9,7 @@ from pathlib import Path
 
 from generator import assets as bundles
 from generator import config as config_module
-from generator.build import BuildError, build, bundle_all, lint_regions
+from generator.build import BuildError, build, bundle_all
 from generator.output import stale, write_minified, write_tree
 
 EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
@@ -45,9 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     regions = commands.add_parser("regions", help="print the target regions, space-separated")
-    regions.add_argument(
-        "--lint", action="store_true", help="the regions templates are linted for: targets, home"
-    )
+    regions.add_argument("--home", action="store_true", help="print the home region instead")
     publish = commands.add_parser(
         "publish", help="upload the function zips to one region's artifact bucket (boto3)"
     )
@@ -81,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_module.load(args.config)
         if args.command == "regions":
-            print(" ".join(lint_regions(config) if args.lint else config.targets.regions))
+            home = [config.application.home_region]
+            print(" ".join(home if args.home else config.targets.regions))
             return EXIT_OK
         if args.command == "publish":
             return _publish(config, args.region)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import troposphere
 from troposphere import firehose
 
 
@@ -15,3 +16,12 @@ class FirehoseProcessor(firehose.Processor):
     """
 
     props: ClassVar[dict] = {**firehose.Processor.props, "Type": (str, True)}
+
+
+def count_resources_past_the_limit() -> None:
+    """troposphere stops at the 500th resource with a bare ValueError; `generator.limits`
+    counts them all after the build and names the template, the limit and the count."""
+    troposphere.MAX_RESOURCES = 100_000
+    troposphere.MAX_PARAMETERS = 100_000
+    troposphere.MAX_OUTPUTS = 100_000
+    troposphere.MAX_MAPPINGS = 100_000

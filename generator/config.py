@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from generator.regions import commercial_regions
+from generator.regions import commercial_regions, home_regions
 
 DEFAULT_CONFIG = "deployment.toml"
 
@@ -97,7 +97,7 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class Application(_Model):
@@ -123,6 +123,11 @@ class Application(_Model):
     @classmethod
     def _retention(cls, value: int) -> int:
         return _check_retention(value)
+
+    @field_validator("home_region")
+    @classmethod
+    def _home(cls, value: str) -> str:
+        return _check_region(value)
 
     @property
     def bucket_prefix(self) -> str:
@@ -377,7 +382,15 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        _check_region(self.application.home_region)
+        home = self.application.home_region
+        with_connection = self.pipeline.source == "codeconnections"
+        allowed = home_regions(with_connection)
+        if home not in allowed:
+            needs = "CodePipeline, CodeBuild" + (" and CodeConnections" if with_connection else "")
+            raise ValueError(
+                f"application.home_region: {home!r} does not offer {needs}, which the "
+                f"pipeline needs; allowed: {', '.join(allowed)}"
+            )
         owners: dict[str, str] = {}
         for name, function in self.functions.items():
             for route in function.routes:
@@ -423,7 +436,7 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
+    return ".".join(str(part) for part in loc)
 
 
 def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
@@ -441,7 +454,8 @@ def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if kind not in ("value_error", "assertion_error") and "input" in error:
         message = f"{message} (got {error['input']!r})"
-    return f"{field}: {message}"
+    # Checks across sections name their fields in the message itself.
+    return f"{field}: {message}" if field else message
 
 
 def _allowed_keys() -> dict[str, list[str]]:

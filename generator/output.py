@@ -6,10 +6,11 @@ never sees a half-written set and a failed run leaves the old set as it was.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
+
+from generator.limits import minify
 
 
 def read_tree(root: Path) -> dict[str, str]:
@@ -55,10 +56,9 @@ def stale(root: Path, files: dict[str, str]) -> list[str]:
 
 
 def write_minified(build, out_dir: Path) -> Path:
-    """Whitespace-free copies of the templates: what counts against the 51,200-byte
-    limit of a template sent inline (`aws cloudformation deploy` without --s3-bucket)."""
+    """Whitespace-free copies of the templates, the bodies that are deployed (and that
+    CloudFormation's size limits count)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, template in build.templates.items():
-        body = json.dumps(template.to_dict(), sort_keys=True, separators=(",", ":"))
-        (out_dir / name).write_text(body + "\n", encoding="utf-8")
+        (out_dir / name).write_text(minify(template.to_dict()) + "\n", encoding="utf-8")
     return out_dir

@@ -406,33 +406,33 @@ class RegionalApp:
         reads and sns:Publish on `*`.
         https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCodeDeployRoleForLambda.html
         """
-        template, config, app = self.template, self.config, self.app
-        functions = [naming.function_name(app, k) for k in config.function_names]
-        hooks = [naming.hook_name(app, k) for k in config.function_names]
+        template, app = self.template, self.app
+        # Every function, hook and alarm of the application carries its name as prefix, so
+        # `<app>-*` names exactly them and the policy stays one size however many there are.
+        functions = iam.arn("lambda", f"function:{naming.function_name(app, '*')}")
         statements = [
             iam.allow(
                 "ShiftAliasTraffic",
                 [awslambda.GetAlias, awslambda.UpdateAlias],
-                [iam.arn("lambda", f"function:{f}") for f in functions]
-                + [iam.arn("lambda", f"function:{f}:{naming.ALIAS}") for f in functions],
+                [
+                    functions,
+                    iam.arn("lambda", f"function:{naming.function_name(app, '*')}:{naming.ALIAS}"),
+                ],
             ),
             iam.allow(
                 "ReadProvisionedConcurrency",
                 [awslambda.GetProvisionedConcurrencyConfig],
-                [iam.arn("lambda", f"function:{f}:*") for f in functions],
+                [iam.arn("lambda", f"function:{naming.function_name(app, '*')}:*")],
             ),
             iam.allow(
                 "InvokeOwnHooks",
                 [awslambda.InvokeFunction],
-                [iam.arn("lambda", f"function:{h}") for h in hooks],
+                [iam.arn("lambda", f"function:{naming.hook_name(app, '*')}")],
             ),
             iam.allow(
                 "ReadDeploymentAlarms",
                 [cloudwatch.DescribeAlarms],
-                [
-                    iam.arn("cloudwatch", f"alarm:{naming.alarm_name(app, k, '*')}")
-                    for k in config.function_names
-                ],
+                [iam.arn("cloudwatch", f"alarm:{naming.alarm_name(app, '*', '*')}")],
             ),
         ]
         template.add_resource(

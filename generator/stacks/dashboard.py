@@ -13,27 +13,26 @@ from troposphere import Sub
 from generator import naming
 from generator.config import Config
 
-SEARCH_SCHEMA = "{AWS/ApiGateway,ApiId}"
+LAMBDA_SCHEMA = "{AWS/Lambda,FunctionName}"
+API_SCHEMA = "{AWS/ApiGateway,ApiId}"
 WIDTH = 8
 HEIGHT = 6
 
 
-def _lambda_counts(app: str, functions: list[str], region: str) -> dict:
-    metrics = []
-    for key in functions:
-        name = naming.function_name(app, key)
-        for metric in ("Invocations", "Errors", "Throttles"):
-            metrics.append(
-                [
-                    "AWS/Lambda",
-                    metric,
-                    "FunctionName",
-                    name,
-                    {"stat": "Sum", "label": f"{key} {metric}"},
-                ]
-            )
+def _search(schema: str, metric: str, stat: str, expression_id: str, token: str = "") -> list:
+    """One SEARCH expression: every matching metric in the widget's region.
+
+    SEARCH keeps the dashboard one size whatever the number of functions, and it finds
+    what CloudFormation named per region (the HTTP API's id) without knowing it.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-search-expressions.html
+    """
+    query = f'{schema} MetricName="{metric}" {token}'.strip()
+    return [{"expression": f"SEARCH('{query}', '{stat}', 60)", "id": expression_id}]
+
+
+def _metric_widget(region: str, title: str, metrics: list[list]) -> dict:
     return {
-        "title": f"{region}: invocations, errors, throttles",
+        "title": f"{region}: {title}",
         "region": region,
         "metrics": metrics,
         "view": "timeSeries",
@@ -42,52 +41,30 @@ def _lambda_counts(app: str, functions: list[str], region: str) -> dict:
     }
 
 
-def _lambda_p99(app: str, functions: list[str], region: str) -> dict:
-    metrics = [
-        [
-            "AWS/Lambda",
-            "Duration",
-            "FunctionName",
-            naming.function_name(app, key),
-            {"stat": "p99", "label": f"{key} p99 ms"},
-        ]
-        for key in functions
+def _region_widgets(app: str, region: str) -> list[dict]:
+    # Function names all start with `<app>-`, a token SEARCH matches on.
+    return [
+        _metric_widget(
+            region,
+            "invocations, errors, throttles",
+            [
+                _search(LAMBDA_SCHEMA, m, "Sum", f"e{i}", app)
+                for i, m in enumerate(("Invocations", "Errors", "Throttles"))
+            ],
+        ),
+        _metric_widget(
+            region, "p99 duration (ms)", [_search(LAMBDA_SCHEMA, "Duration", "p99", "e0", app)]
+        ),
+        _metric_widget(
+            region,
+            "HTTP API 4xx / 5xx",
+            [_search(API_SCHEMA, m, "Sum", f"e{i}") for i, m in enumerate(("4xx", "5xx"))],
+        ),
     ]
-    return {
-        "title": f"{region}: p99 duration",
-        "region": region,
-        "metrics": metrics,
-        "view": "timeSeries",
-        "period": 60,
-    }
-
-
-def _api_errors(region: str) -> dict:
-    # HTTP API metrics carry only the API id, which CloudFormation assigns per region,
-    # so a SEARCH over the account's HTTP APIs in the region stands in for the id.
-    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html
-    metrics = [
-        [
-            {
-                "expression": f"SEARCH('{SEARCH_SCHEMA} MetricName=\"{name}\"', 'Sum', 60)",
-                "id": f"e{name}",
-                "label": f"API {name}",
-            }
-        ]
-        for name in ("4xx", "5xx")
-    ]
-    return {
-        "title": f"{region}: HTTP API 4xx / 5xx",
-        "region": region,
-        "metrics": metrics,
-        "view": "timeSeries",
-        "period": 60,
-    }
 
 
 def widgets(config: Config, bucket_pattern: str) -> list[dict]:
     app = config.application.name
-    functions = config.function_names
     where = (
         f"## {app}: every region\n"
         f"Logs of every region: `s3://{bucket_pattern}/logs/<region>/<yyyy>/<MM>/<dd>/` "
@@ -108,13 +85,7 @@ def widgets(config: Config, bucket_pattern: str) -> list[dict]:
     ]
     for row, region in enumerate(config.targets.regions):
         y = 3 + row * HEIGHT
-        for column, properties in enumerate(
-            (
-                _lambda_counts(app, functions, region),
-                _lambda_p99(app, functions, region),
-                _api_errors(region),
-            )
-        ):
+        for column, properties in enumerate(_region_widgets(app, region)):
             result.append(
                 {
                     "type": "metric",

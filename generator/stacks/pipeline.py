@@ -20,7 +20,7 @@ from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
 from awacs import sts as sts_actions
-from awacs.aws import ArnLike, Principal, StringEquals
+from awacs.aws import ArnLike, Principal, StringEquals, StringLike
 from troposphere import (
     GetAtt,
     Join,
@@ -274,26 +274,18 @@ class ReleasePipeline:
             iam.write_log_group("WritePublishLogs", log_group.title),
             iam.wildcard_only("IdentifyAccountWildcardOnly", [sts_actions.GetCallerIdentity]),
         ]
-        regions = self.config.targets.regions
-        buckets_ = [
-            f"arn:${{AWS::Partition}}:s3:::{prefix}-${{AWS::AccountId}}-{r}" for r in regions
-        ]
+        # Every region's bucket is `<prefix>-<account>-<region>`: one pattern covers them
+        # all and keeps the policy one size however many regions there are.
+        code = f"arn:${{AWS::Partition}}:s3:::{prefix}-${{AWS::AccountId}}-*"
         statements += [
             # ListBucket lets HeadObject answer 404 rather than 403 for a missing key.
-            iam.allow("ListCodeBuckets", [s3_actions.ListBucket], [Sub(b) for b in buckets_]),
-            iam.allow(
-                "PutCode",
-                [s3_actions.GetObject, s3_actions.PutObject],
-                [Sub(f"{b}/*") for b in buckets_],
-            ),
+            iam.allow("ListCodeBuckets", [s3_actions.ListBucket], [Sub(code)]),
+            iam.allow("PutCode", [s3_actions.GetObject, s3_actions.PutObject], [Sub(f"{code}/*")]),
             iam.allow(
                 "EncryptCodeThroughS3",
                 [kms_actions.GenerateDataKey, kms_actions.Encrypt, kms_actions.DescribeKey],
-                [
-                    Sub(f"arn:${{AWS::Partition}}:kms:{r}:${{AWS::AccountId}}:key/*")
-                    for r in regions
-                ],
-                StringEquals({"kms:ViaService": [f"s3.{r}.amazonaws.com" for r in regions]}),
+                [Sub("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")],
+                StringLike({"kms:ViaService": "s3.*.amazonaws.com"}),
             ),
         ]
         return statements
@@ -511,7 +503,7 @@ class ReleasePipeline:
         config = self._stackset_configuration(stack, regions, central=central)
         config.update(
             Description=f"{self.app} {stack}",
-            TemplatePath=f"{BUILD_OUTPUT}::templates/{stack}.json",
+            TemplatePath=f"{BUILD_OUTPUT}::build/deploy/{stack}.json",
             Parameters=f"{BUILD_OUTPUT}::templates/params/{stack}.json",
             Capabilities="CAPABILITY_IAM",
         )
@@ -542,7 +534,7 @@ class ReleasePipeline:
             Configuration={
                 "ActionMode": "CREATE_UPDATE",
                 "StackName": stack_name(self.app, stack),
-                "TemplatePath": f"{BUILD_OUTPUT}::templates/{stack}.json",
+                "TemplatePath": f"{BUILD_OUTPUT}::build/deploy/{stack}.json",
                 "Capabilities": "CAPABILITY_IAM,CAPABILITY_NAMED_IAM",
                 "RoleArn": GetAtt(self.deploy_role, "Arn"),
             },

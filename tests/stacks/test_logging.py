@@ -149,8 +149,8 @@ def test_alerts_and_dashboard(templates, shipped_raw):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_cfn_lint_clean_in_every_target_region(name, shipped_build):
-    regions = lint_regions(config_module.load("deployment.toml"))
-    assert len(regions) == 3
+    regions = lint_regions(config_module.load("deployment.toml"), name)
+    assert len(regions) == (3 if name in ("app.json", "bootstrap.json") else 1)
     assert lint(name, shipped_build.files[name], regions) == []
 
 

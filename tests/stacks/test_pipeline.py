@@ -55,7 +55,7 @@ def test_self_update_comes_before_any_deployment(pipeline):
     (update,) = actions(the_pipeline(pipeline), "UpdatePipeline")
     assert update["ActionTypeId"]["Provider"] == "CloudFormation"
     assert update["Configuration"]["StackName"] == "shop-pipeline"
-    assert update["Configuration"]["TemplatePath"] == "BuildOutput::templates/pipeline.json"
+    assert update["Configuration"]["TemplatePath"] == "BuildOutput::build/deploy/pipeline.json"
 
 
 def test_foundation_deploys_logging_then_bootstrap_to_every_region(pipeline):
@@ -76,7 +76,7 @@ def test_waves_in_config_order_with_failure_tolerance_zero(pipeline, shipped_raw
     assert first["ActionTypeId"]["Provider"] == "CloudFormationStackSet"
     config = first["Configuration"]
     assert config["StackSetName"] == "shop-app"
-    assert config["TemplatePath"] == "BuildOutput::templates/app.json"
+    assert config["TemplatePath"] == "BuildOutput::build/deploy/app.json"
     assert config["Parameters"] == "BuildOutput::templates/params/app.json"
     assert config["PermissionModel"] == "SELF_MANAGED"
     assert config["DeploymentTargets"] == {"Fn::Join": [",", [{"Ref": "AWS::AccountId"}]]}

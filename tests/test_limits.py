@@ -1,0 +1,102 @@
+"""CloudFormation's and IAM's quotas: a config that would cross one fails before anything
+is written, with the template, the limit and the count in the message."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from generator import cli, limits
+from tests.conftest import REPO
+from tests.test_config import tree_digest
+
+
+def functions_config(tmp_path, count: int) -> str:
+    lines = ['[application]\nname = "shop"\n']
+    for i in range(1, count + 1):
+        shutil.copytree(REPO / "functions" / "api", tmp_path / f"f{i:02d}")
+        lines.append(f'[functions.f{i:02d}]\nsource = "f{i:02d}"\nroutes = ["GET /f{i:02d}"]\n')
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("count, fits", [(28, True), (29, False)])
+def test_functions_per_application_stack(count, fits, tmp_path, capsys):
+    path = tmp_path / "deployment.toml"
+    path.write_text(functions_config(tmp_path, count))
+    out = tmp_path / "templates"
+    out.mkdir()
+    (out / "app.json").write_text("{}\n")
+    before = tree_digest(out)
+    code = cli.main(
+        ["--config", str(path), "--out", str(out), "--assets", str(tmp_path / "assets"), "--check"]
+    )
+    err = capsys.readouterr().err
+    if fits:
+        assert code == 1 and "is stale" in err  # built, linted, and only differs from disk
+    else:
+        assert code == 2
+        assert "app.json: 506 resources, over CloudFormation's limit of 500 per template" in err
+        assert "Traceback" not in err
+    assert tree_digest(out) == before
+
+
+def resources(count: int, kind: str = "AWS::SNS::Topic") -> dict:
+    return {f"R{i}": {"Type": kind, "Properties": {}} for i in range(count)}
+
+
+def test_each_section_limit():
+    template = {
+        "Resources": resources(2),
+        "Parameters": {f"P{i}": {"Type": "String"} for i in range(201)},
+        "Outputs": {f"O{i}": {"Value": "x"} for i in range(201)},
+        "Mappings": {f"M{i}": {"k": {"v": "x"}} for i in range(201)},
+    }
+    assert limits.problems("t.json", template) == [
+        "t.json: 201 parameters, over CloudFormation's limit of 200 per template",
+        "t.json: 201 outputs, over CloudFormation's limit of 200 per template",
+        "t.json: 201 mappings, over CloudFormation's limit of 200 per template",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, limit, how",
+    [
+        ("pipeline.json", 51_200, "an inline TemplateBody"),
+        ("app.json", 460_800, "a CodePipeline StackSet TemplatePath"),
+        ("logging.json", 1_048_576, "a template read from S3"),
+    ],
+)
+def test_body_size_limit_by_delivery(name, limit, how):
+    small = {"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
+    assert limits.problems(name, small) == []
+    padding = "x" * (limit - len(limits.minify(small)) - len(',"Description":""') + 1)
+    big = {**small, "Description": padding}
+    size = len(limits.minify(big))
+    assert size == limit + 1
+    assert limits.problems(name, big) == [
+        f"{name}: {size:,} bytes, over the {limit:,}-byte limit of {how}"
+    ]
+
+
+def test_iam_policy_size_limits():
+    statement = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["x" * 11_000]}
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [statement]}}]
+                },
+            },
+            "Managed": {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {"PolicyDocument": {"Statement": [statement]}},
+            },
+        }
+    }
+    found = limits.problems("t.json", template)
+    assert len(found) == 2
+    assert found[0].startswith("t.json: role Role has 11,") and "IAM's limit of 10,240" in found[0]
+    assert found[1].startswith("t.json: managed policy Managed has 11,")
+    assert "IAM's limit of 6,144" in found[1]

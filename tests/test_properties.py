@@ -1,0 +1,151 @@
+"""Property-based tests: every valid config builds templates that cfn-lint passes in
+every target region; every invalid one gets a clear error, no traceback, no writes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator import cli
+from generator.config import DEPLOYMENT_STRATEGIES
+from generator.regions import commercial_regions, home_regions
+from tests.conftest import REPO, to_toml
+from tests.test_config import tree_digest
+
+REGIONS = list(commercial_regions())
+
+
+@st.composite
+def valid_configs(draw) -> dict:
+    regions = draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=17, unique=True))
+    wave_count = draw(st.integers(1, min(4, len(regions))))
+    cuts = (
+        sorted(
+            draw(
+                st.lists(
+                    st.integers(1, len(regions) - 1),
+                    min_size=wave_count - 1,
+                    max_size=wave_count - 1,
+                    unique=True,
+                )
+            )
+        )
+        if wave_count > 1
+        else []
+    )
+    bounds = [0, *cuts, len(regions)]
+    waves = [regions[a:b] for a, b in itertools.pairwise(bounds)]
+    count = draw(st.integers(1, 20))
+    functions = {
+        f"fn{i:02d}": {
+            "source": "src",
+            "memory": draw(st.sampled_from([128, 256, 1024, 3008])),
+            "timeout": draw(st.integers(1, 60)),
+            "architecture": draw(st.sampled_from(["arm64", "x86_64"])),
+            "routes": [f"GET /fn{i:02d}"] if draw(st.booleans()) else [],
+        }
+        for i in range(count)
+    }
+    return {
+        "application": {
+            "name": draw(st.from_regex(r"[a-z][a-z0-9]{1,10}", fullmatch=True)),
+            "home_region": draw(st.sampled_from(home_regions(True))),
+        },
+        "targets": {"regions": regions, "waves": waves},
+        "deployment": {"strategy": draw(st.sampled_from(DEPLOYMENT_STRATEGIES))},
+        "functions": functions,
+    }
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("properties")
+    shutil.copytree(REPO / "functions" / "api", root / "src")
+    return root
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(config=valid_configs())
+def test_valid_configs_lint_clean_everywhere(config, workdir, capsys):
+    path = workdir / "deployment.toml"
+    path.write_text(to_toml(config))
+    out = workdir / "out"
+    code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "a")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err  # the build lints every template in every target region
+    app = json.loads((out / "app.json").read_text())
+    assert len([r for r in app["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"]) == len(
+        config["functions"]
+    )
+    for number, wave in enumerate(config["targets"]["waves"], start=1):
+        instances = json.loads(
+            (out / "stacksets" / f"app.wave-{number}.instances.json").read_text()
+        )
+        assert instances["Regions"] == wave
+
+
+# (field path, a bad value, a fragment the message must contain)
+BREAKAGES = [
+    (("functions", "fn00", "memory"), st.integers(-10, 127), "greater than or equal to 128"),
+    (("functions", "fn00", "timeout"), st.integers(901, 10_000), "less than or equal to 900"),
+    (("functions", "fn00", "architecture"), st.sampled_from(["arm", "x86", "ARM64"]), "arm64"),
+    (("functions", "fn00", "memory"), st.text(min_size=1, max_size=5), "valid integer"),
+    (
+        ("deployment", "strategy"),
+        st.text(min_size=1, max_size=30),
+        "CodeDeployDefault.LambdaAllAtOnce",
+    ),
+    (
+        ("application", "home_region"),
+        st.from_regex(r"[a-z]{2}-[a-z]{4,9}-[5-9]", fullmatch=True),
+        "unknown region",
+    ),
+    (
+        ("application", "log_retention_days"),
+        st.sampled_from([2, 4, 31, 100, 5000]),
+        "not a CloudWatch Logs retention",
+    ),
+    (
+        ("application", "name"),
+        st.from_regex(r"[A-Z_][A-Za-z_]{1,8}", fullmatch=True),
+        "lowercase letters",
+    ),
+    (("alarms", "evaluation_periods"), st.integers(11, 100), "less than or equal to 10"),
+]
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data(), index=st.integers(0, len(BREAKAGES) - 1))
+def test_invalid_configs_fail_clearly_and_write_nothing(data, index, workdir, capsys):
+    path_parts, bad_values, fragment = BREAKAGES[index]
+    config = {"targets": {"regions": ["eu-west-1"]}, "functions": {"fn00": {"source": "src"}}}
+    target = config
+    for part in path_parts[:-1]:
+        target = target.setdefault(part, {})
+    target[path_parts[-1]] = data.draw(bad_values)
+    path = workdir / "bad.toml"
+    path.write_text(to_toml(config))
+    out = workdir / "untouched"
+    out.mkdir(exist_ok=True)
+    (out / "app.json").write_text('{"keep": true}\n')
+    before = tree_digest(out)
+    code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "b")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{path}: {'.'.join(path_parts)}: " in err
+    assert fragment in err
+    assert "Traceback" not in err
+    assert tree_digest(out) == before
