@@ -16,12 +16,14 @@ from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
 from awacs.aws import (
     Allow,
+    ArnLike,
     Bool,
     Condition,
     ConditionElement,
     Deny,
     Principal,
     Statement,
+    StringEquals,
 )
 from troposphere import AWSHelperFn, GetAtt, Join, Ref, Sub, Template, kms, s3
 
@@ -100,6 +102,50 @@ def customer_key(
         kms.Alias(f"{title}Alias", AliasName=f"alias/{alias}", TargetKeyId=Ref(key))
     )
     return key
+
+
+# What CloudWatch Logs needs to encrypt and read a log group.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+LOGS_KEY_ACTIONS = [
+    kms_actions.Encrypt,
+    kms_actions.Decrypt,
+    kms_actions.ReEncryptFrom,
+    kms_actions.ReEncryptTo,
+    kms_actions.GenerateDataKey,
+    kms_actions.DescribeKey,
+]
+
+
+def logs_grant(sid: str) -> Statement:
+    """CloudWatch Logs in this region may use the key, for this account's log groups only."""
+    return key_statement(
+        sid,
+        Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
+        LOGS_KEY_ACTIONS,
+        ArnLike(
+            {
+                "kms:EncryptionContext:aws:logs:arn": Sub(
+                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
+                )
+            }
+        ),
+    )
+
+
+def account_through_s3(sid: str, actions: Sequence) -> Statement:
+    """This account's principals may use the key through S3 in this region; their IAM
+    policies decide which of them."""
+    return key_statement(
+        sid,
+        Principal("AWS", account_root()),
+        actions,
+        StringEquals(
+            {
+                "kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com"),
+                "kms:CallerAccount": Ref("AWS::AccountId"),
+            }
+        ),
+    )
 
 
 def access_log_grant() -> Statement:

@@ -11,12 +11,10 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
 from __future__ import annotations
 
 from awacs import events as events_actions
-from awacs import kms as kms_actions
-from awacs.aws import ArnLike, Principal
-from troposphere import GetAtt, Ref, Sub, Template, events, kms, logs
+from troposphere import GetAtt, Ref, Template, events, kms, logs
 
 from generator import iam, naming, parameters
-from generator.buckets import customer_key, key_statement
+from generator.buckets import customer_key, logs_grant
 from generator.config import Config
 
 # EventBridge event types that the central bus collects.
@@ -30,26 +28,7 @@ STACK_STATUS = "CloudFormation Stack Status Change"
 
 def logs_key(template: Template, config: Config) -> kms.Key:
     """The key of this stack's log groups; CloudWatch Logs may use it for them only."""
-    logs_service = Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com"))
-    grant = key_statement(
-        "CloudWatchLogsEncryptsOwnGroups",
-        logs_service,
-        [
-            kms_actions.Encrypt,
-            kms_actions.Decrypt,
-            kms_actions.ReEncryptFrom,
-            kms_actions.ReEncryptTo,
-            kms_actions.GenerateDataKey,
-            kms_actions.DescribeKey,
-        ],
-        ArnLike(
-            {
-                "kms:EncryptionContext:aws:logs:arn": Sub(
-                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
-                )
-            }
-        ),
-    )
+    grant = logs_grant("CloudWatchLogsEncryptsOwnGroups")
     return customer_key(
         template,
         "LogsKey",

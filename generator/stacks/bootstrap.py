@@ -82,16 +82,14 @@ class Bootstrap:
                 StringEquals(via_s3),
             ),
             # This account's publisher (IAM decides who) writes code through S3.
-            buckets.key_statement(
+            buckets.account_through_s3(
                 "AccountWritesCodeThroughS3",
-                Principal("AWS", buckets.account_root()),
                 [
                     kms_actions.Encrypt,
                     kms_actions.GenerateDataKey,
                     kms_actions.Decrypt,
                     kms_actions.DescribeKey,
                 ],
-                StringEquals({**via_s3, "kms:CallerAccount": Ref("AWS::AccountId")}),
             ),
             buckets.access_log_grant(),
         ]

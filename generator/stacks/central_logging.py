@@ -20,7 +20,6 @@ from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
 from awacs.aws import (
     ArnEquals,
-    ArnLike,
     Bool,
     Condition,
     Principal,
@@ -101,7 +100,6 @@ class CentralLogging:
 
     def _key(self):
         """One key for the archive, its access logs, the event log and the alert topic."""
-        logs_service = Principal("Service", f"logs.{self.home}.amazonaws.com")
         grants = [
             buckets.key_statement(
                 "FirehoseWritesArchive",
@@ -109,16 +107,8 @@ class CentralLogging:
                 [kms_actions.GenerateDataKey, kms_actions.Decrypt],
                 StringEquals({"kms:ViaService": f"s3.{self.home}.amazonaws.com"}),
             ),
-            buckets.key_statement(
-                "AccountReadsArchiveThroughS3",
-                Principal("AWS", buckets.account_root()),
-                [kms_actions.Decrypt, kms_actions.DescribeKey],
-                StringEquals(
-                    {
-                        "kms:ViaService": f"s3.{self.home}.amazonaws.com",
-                        "kms:CallerAccount": Ref("AWS::AccountId"),
-                    }
-                ),
+            buckets.account_through_s3(
+                "AccountReadsArchiveThroughS3", [kms_actions.Decrypt, kms_actions.DescribeKey]
             ),
             # Firehose server-side encryption with a customer key works through a grant that
             # the deploying principal creates for the service.
@@ -130,27 +120,7 @@ class CentralLogging:
                 Bool("kms:GrantIsForAWSResource", "true"),
             ),
             buckets.access_log_grant(),
-            buckets.key_statement(
-                "CloudWatchLogsEncryptsCentralGroups",
-                logs_service,
-                [
-                    kms_actions.Encrypt,
-                    kms_actions.Decrypt,
-                    kms_actions.ReEncryptFrom,
-                    kms_actions.ReEncryptTo,
-                    kms_actions.GenerateDataKey,
-                    kms_actions.DescribeKey,
-                ],
-                # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-                ArnLike(
-                    {
-                        "kms:EncryptionContext:aws:logs:arn": Sub(
-                            f"arn:${{AWS::Partition}}:logs:{self.home}:${{AWS::AccountId}}:"
-                            "log-group:*"
-                        )
-                    }
-                ),
-            ),
+            buckets.logs_grant("CloudWatchLogsEncryptsCentralGroups"),
             buckets.key_statement(
                 "EventBridgePublishesToEncryptedTopic",
                 Principal("Service", "events.amazonaws.com"),

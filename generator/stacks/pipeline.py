@@ -20,7 +20,7 @@ from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
 from awacs import sts as sts_actions
-from awacs.aws import ArnLike, Principal, StringEquals, StringLike
+from awacs.aws import StringEquals, StringLike
 from troposphere import (
     GetAtt,
     Join,
@@ -78,7 +78,18 @@ class ReleasePipeline:
             "PipelineKey",
             description=f"{self.app}: pipeline artifacts and build logs",
             alias=f"{self.app}-pipeline",
-            grants=[self._account_uses_key_through_s3(), self._logs_use_key()],
+            grants=[
+                buckets.account_through_s3(
+                    "AccountUsesKeyThroughS3",
+                    [
+                        kms_actions.Encrypt,
+                        kms_actions.Decrypt,
+                        kms_actions.GenerateDataKey,
+                        kms_actions.DescribeKey,
+                    ],
+                ),
+                buckets.logs_grant("CloudWatchLogsEncryptsBuildLogs"),
+            ],
         )
         self.access_logs = buckets.access_log_bucket(
             self.template,
@@ -116,43 +127,6 @@ class ReleasePipeline:
         self._notifications()
 
     # --- shared ---------------------------------------------------------------------
-
-    def _account_uses_key_through_s3(self):
-        return buckets.key_statement(
-            "AccountUsesKeyThroughS3",
-            Principal("AWS", buckets.account_root()),
-            [
-                kms_actions.Encrypt,
-                kms_actions.Decrypt,
-                kms_actions.GenerateDataKey,
-                kms_actions.DescribeKey,
-            ],
-            StringEquals(
-                {
-                    "kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com"),
-                    "kms:CallerAccount": Ref("AWS::AccountId"),
-                }
-            ),
-        )
-
-    def _logs_use_key(self):
-        return buckets.key_statement(
-            "CloudWatchLogsEncryptsBuildLogs",
-            Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
-            [
-                kms_actions.Encrypt,
-                kms_actions.Decrypt,
-                kms_actions.GenerateDataKey,
-                kms_actions.DescribeKey,
-            ],
-            ArnLike(
-                {
-                    "kms:EncryptionContext:aws:logs:arn": Sub(
-                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
-                    )
-                }
-            ),
-        )
 
     def _artifact_access(self, sid: str, *, write: bool):
         actions = [s3_actions.GetObject, s3_actions.GetObjectVersion]
