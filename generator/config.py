@@ -141,6 +141,7 @@ class Targets(_Model):
     waves: list[list[str]] | None = None
     accounts: list[str] = Field(default_factory=list)
     central_account: str | None = None
+    organization_id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")] | None = None
     organizational_units: list[str] = Field(default_factory=list)
     permission_model: Literal["SELF_MANAGED", "SERVICE_MANAGED"] = "SELF_MANAGED"
     max_concurrent_percentage: Annotated[int, Field(ge=1, le=100)] = 100
@@ -228,6 +229,11 @@ class Targets(_Model):
             )
         if self.permission_model == "SERVICE_MANAGED" and not self.organizational_units:
             raise ValueError("permission_model = 'SERVICE_MANAGED' needs organizational_units")
+        if self.organizational_units and self.organization_id is None:
+            raise ValueError(
+                "organizational_units need organization_id (o-...): bucket, key, log "
+                "destination and event bus policies admit the organization's OUs by it"
+            )
         if (self.accounts or self.organizational_units) and self.central_account is None:
             raise ValueError(
                 "central_account is required with accounts or organizational_units: the "

@@ -12,7 +12,8 @@ Authorization Reference:
   whose Sid ends in ``WildcardOnly``; in a key policy ``*`` means "this key" and is the
   only valid form;
 - every ``iam:PassRole`` Allow is limited by ``iam:PassedToService``;
-- no resource policy allows Principal ``*``.
+- no resource policy allows Principal ``*``, unless an ``aws:PrincipalOrgID`` or
+  ``aws:PrincipalOrgPaths`` condition confines it to the organization.
 
 The trust side (AssumeRolePolicyDocument) is trust_policies.py's.
 
@@ -193,6 +194,12 @@ def _condition_keys(statement: dict[str, Any]) -> set[str]:
     return {key.lower() for block in condition.values() if isinstance(block, dict) for key in block}
 
 
+# Principal "*" is how a resource policy admits an organization (or some of its OUs):
+# allowed only with one of these conditions.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid
+ORGANIZATION_KEYS = {"aws:principalorgid", "aws:principalorgpaths"}
+
+
 def _everyone(principal: Any) -> bool:
     if isinstance(principal, dict):
         return any("*" in _as_list(value) for value in principal.values())
@@ -225,8 +232,12 @@ def _statement_problems(statement: dict[str, Any], kind: str) -> Iterator[str]:
     passes_roles = [a for a in literal if a.lower() == "iam:passrole"]
     if passes_roles and PASSED_TO_SERVICE.lower() not in _condition_keys(statement):
         yield f"{passes_roles[0]} without an {PASSED_TO_SERVICE} condition"
-    if kind != IDENTITY and _everyone(statement.get("Principal")):
-        yield f"{named} allowed to Principal '*'"
+    if (
+        kind != IDENTITY
+        and _everyone(statement.get("Principal"))
+        and not ORGANIZATION_KEYS & _condition_keys(statement)
+    ):
+        yield f"{named} allowed to Principal '*' without an organization condition"
 
 
 def audit(template: Template) -> Audit:

@@ -12,7 +12,13 @@ from typing import Any
 from generator.checks import Finding, Template, resources
 
 ID = "trust-policy"
-SOURCE_KEYS = {"aws:SourceAccount", "aws:SourceArn", "sts:ExternalId", "aws:PrincipalArn"}
+SOURCE_KEYS = {
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOrgID",
+    "sts:ExternalId",
+    "aws:PrincipalArn",
+}
 
 
 def _condition_keys(statement: dict[str, Any]) -> set[str]:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from awacs import firehose as firehose_actions
 from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
-from awacs.aws import Principal, Statement, StringEquals, StringLike
+from awacs.aws import ArnLike, Condition, Statement, StringEquals, StringLike
 from troposphere import GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template, logs
 
-from generator import buckets, iam, naming, parameters
+from generator import buckets, iam, naming, parameters, principals
 from generator.config import Config
 
 SOURCE_ACCOUNTS = "SourceAccountIds"
@@ -67,19 +67,24 @@ class Bootstrap:
             return [Ref("AWS::AccountId")]
         return [Select(i, Ref(SOURCE_ACCOUNTS)) for i in range(self.account_count)]
 
+    def readers(self) -> principals.Readers:
+        return principals.readers(self.config.targets, self.accounts())
+
     def per_account(self, pattern: str) -> list[Sub]:
         """`pattern` (with `${Account}`) for each source account."""
         return [Sub(pattern, Account=account) for account in self.accounts()]
 
     def _artifact_key(self):
         via_s3 = {"kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com")}
+        readers = self.readers()
         grants = [
             # The target accounts' deployments read code through S3: decrypt only.
             buckets.key_statement(
                 "TargetAccountsDecryptCodeThroughS3",
-                Principal("AWS", self.accounts()),
+                readers.principal,
                 [kms_actions.Decrypt, kms_actions.DescribeKey],
-                StringEquals(via_s3),
+                StringEquals({**via_s3, **readers.org_equals}),
+                *readers.conditions,
             ),
             # This account's publisher (IAM decides who) writes code through S3.
             buckets.account_through_s3(
@@ -102,13 +107,16 @@ class Bootstrap:
         )
 
     def _artifact_bucket(self):
+        readers = self.readers()
         read = Statement(
             Sid="TargetAccountsReadCode",
             Effect="Allow",
-            Principal=Principal("AWS", self.accounts()),
+            Principal=readers.principal,
             Action=[s3_actions.GetObject, s3_actions.GetObjectVersion],
             Resource=[Join("", [GetAtt("ArtifactBucket", "Arn"), "/*"])],
         )
+        if readers.conditions:
+            read.Condition = Condition([StringEquals(readers.org_equals), *readers.conditions])
         bucket = buckets.hardened_bucket(
             self.template,
             "ArtifactBucket",
@@ -136,16 +144,24 @@ class Bootstrap:
         )
         # CloudWatch Logs assumes this role in this region on behalf of the source accounts.
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination.html
-        trust = iam.service_trust(
-            "logs.amazonaws.com",
-            StringLike(
-                {
-                    "aws:SourceArn": self.per_account(
-                        "arn:${AWS::Partition}:logs:${AWS::Region}:${Account}:*"
-                    )
-                }
-            ),
-        )
+        organization = self.config.targets.organization_id
+        if self.config.targets.organizational_units:
+            trust = iam.service_trust(
+                "logs.amazonaws.com",
+                StringEquals({"aws:SourceOrgID": organization}),
+                ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:logs:${AWS::Region}:*:*")}),
+            )
+        else:
+            trust = iam.service_trust(
+                "logs.amazonaws.com",
+                StringLike(
+                    {
+                        "aws:SourceArn": self.per_account(
+                            "arn:${AWS::Partition}:logs:${AWS::Region}:${Account}:*"
+                        )
+                    }
+                ),
+            )
         role = self.template.add_resource(
             iam.role(
                 "LogDestinationRole",
@@ -163,13 +179,19 @@ class Bootstrap:
         name = naming.logs_destination(self.app)
         destination_arn = iam.arn("logs", f"destination:{name}")
         # The destination policy is a JSON string; the account list is joined into it.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
+        if self.config.targets.organizational_units:
+            who = '"*"},"Condition":{"StringEquals":{"aws:PrincipalOrgID":"' + organization + '"}}'
+            principal = [who]
+        else:
+            principal = ['["', Join('","', self.accounts()), '"]}']
         policy = Join(
             "",
             [
                 '{"Version":"2012-10-17","Statement":[{"Sid":"SourceAccountsSubscribe",'
-                '"Effect":"Allow","Principal":{"AWS":["',
-                Join('","', self.accounts()),
-                '"]},"Action":"logs:PutSubscriptionFilter","Resource":"',
+                '"Effect":"Allow","Principal":{"AWS":',
+                *principal,
+                ',"Action":"logs:PutSubscriptionFilter","Resource":"',
                 destination_arn,
                 '"}]}',
             ],

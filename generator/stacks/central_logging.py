@@ -29,7 +29,7 @@ from awacs.aws import (
 from troposphere import GetAtt, Output, Ref, Sub, Template, events, firehose, logs, sns
 from troposphere import cloudwatch as cw
 
-from generator import buckets, iam, naming
+from generator import buckets, iam, naming, principals
 from generator.compat import FirehoseProcessor
 from generator.config import Config
 from generator.stacks import dashboard
@@ -291,15 +291,17 @@ class CentralLogging:
     def _event_bus(self) -> events.EventBus:
         """The bus every region forwards to; only the target accounts may put events."""
         bus_arn = iam.arn("events", f"event-bus/{naming.event_bus(self.app)}")
-        policy = iam.document(
-            Statement(
-                Sid="TargetAccountsPutEvents",
-                Effect="Allow",
-                Principal=Principal("AWS", self._source_accounts()),
-                Action=[events_actions.PutEvents],
-                Resource=[bus_arn],
-            )
+        readers = principals.readers(self.config.targets, self._source_accounts())
+        statement = Statement(
+            Sid="TargetAccountsPutEvents",
+            Effect="Allow",
+            Principal=readers.principal,
+            Action=[events_actions.PutEvents],
+            Resource=[bus_arn],
         )
+        if readers.conditions:
+            statement.Condition = Condition([StringEquals(readers.org_equals), *readers.conditions])
+        policy = iam.document(statement)
         return self.template.add_resource(
             events.EventBus(
                 "CentralEventBus",

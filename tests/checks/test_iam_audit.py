@@ -131,7 +131,8 @@ def test_pass_role_without_passed_to_service_is_named():
 def test_bucket_policy_allowing_everyone_is_named(principal):
     read = statement("Read", ["s3:GetObject"], "arn:aws:s3:::b/*", Principal=principal)
     assert messages(holding("AWS::S3::BucketPolicy", "PolicyDocument", document(read))) == [
-        "PolicyDocument statement 'Read': s3:GetObject allowed to Principal '*'"
+        "PolicyDocument statement 'Read': s3:GetObject allowed to Principal '*' "
+        "without an organization condition"
     ]
 
 
@@ -187,7 +188,8 @@ def test_log_resource_policy_sub_is_parsed():
         {"Fn::Sub": [text, {"EventLogArn": {"Fn::GetAtt": ["Log", "Arn"]}}]},
     )
     assert messages(template) == [
-        "PolicyDocument statement 'Everyone': logs:PutLogEvents allowed to Principal '*'"
+        "PolicyDocument statement 'Everyone': logs:PutLogEvents allowed to Principal '*' "
+        "without an organization condition"
     ]
 
 
@@ -195,3 +197,23 @@ def test_unreadable_policy_text_is_named():
     policy = {"Fn::Join": ["", ['{"Statement": [', {"Ref": "Statements"}, "]}"]]}
     (message,) = messages(holding("AWS::Logs::Destination", "DestinationPolicy", policy))
     assert message.startswith("DestinationPolicy: policy is not JSON")
+
+
+def test_principal_star_confined_to_the_organization_passes():
+    statement = {
+        "Sid": "Org",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["s3:GetObject"],
+        "Resource": ["arn:aws:s3:::bucket/*"],
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+    }
+    template = {
+        "Resources": {
+            "P": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"Bucket": "bucket", "PolicyDocument": {"Statement": [statement]}},
+            }
+        }
+    }
+    assert iam_audit.check(template) == []

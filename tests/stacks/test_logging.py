@@ -9,7 +9,7 @@ import pytest
 
 from generator import config as config_module
 from generator.build import build, lint_regions
-from generator.checks import bucket_hardening, key_rotation, trust_policies
+from generator.checks import bucket_hardening, iam_audit, key_rotation, trust_policies
 from generator.lint import lint
 from tests.conftest import resources_of_type
 
@@ -211,3 +211,51 @@ def test_accounts_without_central_account_are_rejected(write_config):
         config_module.load(
             write_config(lambda raw: raw["targets"].update(accounts=["111111111111"]))
         )
+
+
+def test_organization_targets_are_admitted_by_org_conditions(write_config):
+    def edit(raw):
+        raw["targets"].update(
+            permission_model="SERVICE_MANAGED",
+            organizational_units=["ou-abcd-12345678"],
+            organization_id="o-a1b2c3d4e5",
+            central_account="999999999999",
+        )
+
+    result = build(config_module.load(write_config(edit)))
+    boot = json.loads(result.files["bootstrap.json"])
+    policy = boot["Resources"]["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]
+    (read,) = [s for s in policy["Statement"] if s["Sid"] == "TargetAccountsReadCode"]
+    assert read["Principal"] == {"AWS": "*"}
+    assert read["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-abcd-12345678/*"]},
+    }
+    joined = boot["Resources"]["LogDestination"]["Properties"]["DestinationPolicy"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "ARN" for p in joined)
+    destination = json.loads(text)["Statement"][0]
+    assert destination["Principal"] == {"AWS": "*"}
+    assert destination["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    trust = boot["Resources"]["LogDestinationRole"]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceOrgID": "o-a1b2c3d4e5"}
+    bus = json.loads(result.files["logging.json"])["Resources"]["CentralEventBus"]
+    assert bus["Properties"]["Policy"]["Statement"][0]["Condition"]["StringEquals"] == {
+        "aws:PrincipalOrgID": "o-a1b2c3d4e5"
+    }
+    for name in ("bootstrap.json", "logging.json"):
+        template = json.loads(result.files[name])
+        assert iam_audit.check(template) == [] and trust_policies.check(template) == []
+
+
+def test_organizational_units_need_the_organization_id(write_config):
+    def edit(raw):
+        raw["targets"].update(
+            permission_model="SERVICE_MANAGED",
+            central_account="999999999999",
+            organizational_units=["ou-abcd-12345678"],
+        )
+
+    with pytest.raises(
+        config_module.ConfigError, match="organizational_units need organization_id"
+    ):
+        config_module.load(write_config(edit))

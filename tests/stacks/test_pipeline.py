@@ -199,6 +199,7 @@ def test_no_approval_and_service_managed(write_config):
             permission_model="SERVICE_MANAGED",
             central_account="999999999999",
             organizational_units=["ou-abcd-12345678"],
+            organization_id="o-a1b2c3d4e5",
         )
 
     template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
