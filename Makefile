@@ -10,6 +10,7 @@ REGIONAL_TEMPLATES := templates/app.json templates/bootstrap.json
 
 .PHONY: templates check test lint publish deploy lock clean
 .PHONY: scan lock-checkov
+.PHONY: bench
 
 # checkov runs in its own venv: its pins of boto3 and others differ from requirements.lock.
 CHECKOV_VENV := .venv-checkov
@@ -30,6 +31,9 @@ lint: $(STAMP) ## cfn-lint over the committed templates, each in the regions it 
 	$(VENV)/bin/cfn-lint --regions $$($(PY) -m generator regions) -- $(REGIONAL_TEMPLATES)
 	$(VENV)/bin/cfn-lint --regions $$($(PY) -m generator regions --home) -- \
 	  $(filter-out $(REGIONAL_TEMPLATES),$(wildcard templates/*.json))
+
+bench: $(STAMP) ## Time generation, cfn-lint and the handlers (.venv/bin/python -m bench.run --write: bench/RESULTS.md)
+	$(PY) -m bench.run
 
 publish: $(STAMP) ## Upload function zips to one region's artifact bucket: make publish REGION=us-east-1
 	$(PY) -m generator publish --region $(REGION)

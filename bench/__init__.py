@@ -1,0 +1,1 @@
+"""Benchmarks of the generator, cfn-lint and the Lambda handlers: `make bench`."""
