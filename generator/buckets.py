@@ -246,12 +246,7 @@ def hardened_bucket(
 
 
 def access_log_bucket(
-    template: Template,
-    title: str,
-    *,
-    name: str | AWSHelperFn | None,
-    key: kms.Key,
-    expire_days: int,
+    template: Template, key: kms.Key, expire_days: int, title: str = "AccessLogBucket"
 ) -> s3.Bucket:
     """The target of other buckets' server access logs, writable by the logging service.
 
@@ -268,7 +263,7 @@ def access_log_bucket(
     return hardened_bucket(
         template,
         title,
-        name=name,
+        name=None,  # CloudFormation names it: nothing refers to it by name
         key=key,
         lifecycle=[expire_after("ExpireAccessLogs", expire_days)],
         access_logs=None,  # the log bucket does not log into itself

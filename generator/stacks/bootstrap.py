@@ -48,11 +48,7 @@ class Bootstrap:
             )
         self.key = self._artifact_key()
         self.access_logs = buckets.access_log_bucket(
-            self.template,
-            "AccessLogBucket",
-            name=None,
-            key=self.key,
-            expire_days=config.logging.access_log_expire_days,
+            self.template, self.key, config.logging.access_log_expire_days
         )
         self.bucket = self._artifact_bucket()
         self._log_destination()

@@ -72,11 +72,7 @@ class CentralLogging:
         self.firehose_role = self._firehose_role()
         self.key = self._key()
         self.access_logs = buckets.access_log_bucket(
-            self.template,
-            "AccessLogBucket",
-            name=None,
-            key=self.key,
-            expire_days=config.logging.access_log_expire_days,
+            self.template, self.key, config.logging.access_log_expire_days
         )
         self.bucket = self._log_bucket()
         self.delivery_errors = self._delivery_error_logs()

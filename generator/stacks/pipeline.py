@@ -92,11 +92,7 @@ class ReleasePipeline:
             ],
         )
         self.access_logs = buckets.access_log_bucket(
-            self.template,
-            "AccessLogBucket",
-            name=None,
-            key=self.key,
-            expire_days=config.logging.access_log_expire_days,
+            self.template, self.key, config.logging.access_log_expire_days
         )
         self.bucket = buckets.hardened_bucket(
             self.template,

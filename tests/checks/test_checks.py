@@ -16,7 +16,7 @@ from generator.checks import bucket_hardening, key_rotation, trust_policies
 def good() -> dict:
     template = Template()
     key = buckets.customer_key(template, "Key", description="k", alias="k")
-    logs = buckets.access_log_bucket(template, "Logs", name=None, key=key, expire_days=30)
+    logs = buckets.access_log_bucket(template, key, 30, title="Logs")
     buckets.hardened_bucket(
         template,
         "Data",
