@@ -35,8 +35,8 @@ lint: $(STAMP) ## cfn-lint over the committed templates, each in the regions it 
 bench: $(STAMP) ## Time generation, cfn-lint and the handlers (.venv/bin/python -m bench.run --write: bench/RESULTS.md)
 	$(PY) -m bench.run
 
-publish: $(STAMP) ## Upload function zips to one region's artifact bucket: make publish REGION=us-east-1
-	$(PY) -m generator publish --region $(REGION)
+publish: $(STAMP) ## Upload function zips to one region's bucket: make publish REGION=r [FROM=build/assets]
+	$(PY) -m generator publish --region $(REGION) $(if $(FROM),--from $(FROM))
 
 deploy: templates publish ## Deploy the app stack to one region as a developer stack (samconfig.toml)
 	sam deploy --region $(REGION)

@@ -76,3 +76,14 @@ def write(assets: list[Asset], out_dir: Path) -> list[Path]:
             target.write_bytes(asset.data)
         written.append(target)
     return written
+
+
+def read(out_dir: Path) -> list[Asset]:
+    """Zips that `write` wrote, checked against their names: the bytes a build tested."""
+    found = []
+    for path in sorted(out_dir.glob("*/*.zip")):
+        asset = Asset(function=path.parent.name, data=path.read_bytes())
+        if asset.key != path.relative_to(out_dir).as_posix():
+            raise ValueError(f"{path}: content does not match its name (sha256 differs)")
+        found.append(asset)
+    return found

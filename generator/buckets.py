@@ -132,20 +132,24 @@ def logs_grant(sid: str) -> Statement:
     )
 
 
-def account_through_s3(sid: str, actions: Sequence) -> Statement:
-    """This account's principals may use the key through S3 in this region; their IAM
-    policies decide which of them."""
+def account_through(service: str, sid: str, actions: Sequence) -> Statement:
+    """This account's principals may use the key through `service` (e.g. s3, sns) in this
+    region; their IAM policies decide which of them."""
     return key_statement(
         sid,
         Principal("AWS", account_root()),
         actions,
         StringEquals(
             {
-                "kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com"),
+                "kms:ViaService": Sub(f"{service}.${{AWS::Region}}.amazonaws.com"),
                 "kms:CallerAccount": Ref("AWS::AccountId"),
             }
         ),
     )
+
+
+def account_through_s3(sid: str, actions: Sequence) -> Statement:
+    return account_through("s3", sid, actions)
 
 
 def access_log_grant() -> Statement:

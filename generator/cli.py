@@ -50,10 +50,17 @@ def _parser() -> argparse.ArgumentParser:
         "publish", help="upload the function zips to one region's artifact bucket (boto3)"
     )
     publish.add_argument("--region", required=True, help="the target region to publish to")
+    publish.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        default=None,
+        help="upload the zips in this folder (a build's build/assets) instead of bundling",
+    )
     return parser
 
 
-def _publish(config: config_module.Config, region: str) -> int:
+def _publish(config: config_module.Config, region: str, from_dir: Path | None) -> int:
     if region not in config.targets.regions:
         print(
             f"error: {region!r} is not a target region; targets: "
@@ -63,7 +70,13 @@ def _publish(config: config_module.Config, region: str) -> int:
         return EXIT_BAD_INPUT
     from generator.publish import publish
 
-    assets = sorted(bundle_all(config).values(), key=lambda a: a.key)
+    if from_dir is not None:
+        assets = bundles.read(from_dir)
+        if not assets:
+            print(f"error: no <function>/<sha256>.zip under {from_dir}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    else:
+        assets = sorted(bundle_all(config).values(), key=lambda a: a.key)
     result = publish(assets, config.application.bucket_prefix, region)
     for key in result.uploaded:
         print(f"  uploaded s3://{result.bucket}/{key}")
@@ -83,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             print(" ".join(home if args.home else config.targets.regions))
             return EXIT_OK
         if args.command == "publish":
-            return _publish(config, args.region)
+            return _publish(config, args.region, args.from_dir)
         result = build(config)
     except config_module.ConfigError as exc:
         print(f"error: invalid config\n{exc}", file=sys.stderr)

@@ -333,7 +333,7 @@ class Function(_Model):
     architecture: Literal["arm64", "x86_64"] = "arm64"
     routes: list[str] = Field(default_factory=list)
     environment: dict[str, str] = Field(default_factory=dict)
-    reserved_concurrency: Annotated[int, Field(ge=1)] | None = 10
+    reserved_concurrency: Annotated[int, Field(ge=1)] | None = None
     tracing: Literal["Active", "PassThrough"] = "Active"
     health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
 

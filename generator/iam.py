@@ -23,6 +23,8 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, GetAtt, Sub, iam
 
+from generator import iam_data
+
 Resource = str | AWSHelperFn
 POLICY_VERSION = "2012-10-17"
 
@@ -146,12 +148,9 @@ def scoped(
 ) -> list[Statement]:
     """`allow`, with any action that IAM authorizes only on `*` split into its own
     `<sid>WildcardOnly` statement (policy_sentry's database says which)."""
-    from policy_sentry.querying.actions import get_actions_that_support_wildcard_arns_only
 
     def wildcard(action: Action) -> bool:
-        service, name = action.JSONrepr().split(":", 1)
-        only = {a.lower() for a in get_actions_that_support_wildcard_arns_only(service)}
-        return f"{service}:{name}".lower() in only
+        return iam_data.wildcard_only(action.JSONrepr())
 
     narrow = [a for a in actions if not wildcard(a)]
     broad = [a for a in actions if wildcard(a)]

@@ -39,8 +39,12 @@ def artifact_bucket(prefix: str, account: AWSHelperFn | None = None) -> Sub:
     `account` is the central account that owns the bucket; by default, this stack's own.
     """
     if account is None:
-        return Sub(f"{prefix}-${{AWS::AccountId}}-${{AWS::Region}}")
-    return Sub(f"{prefix}-${{Account}}-${{AWS::Region}}", Account=account)
+        return Sub(artifact_bucket_name(prefix, "${AWS::AccountId}", "${AWS::Region}"))
+    return Sub(artifact_bucket_name(prefix, "${Account}", "${AWS::Region}"), Account=account)
+
+
+def artifact_bucket_name(prefix: str, account: str, region: str) -> str:
+    return f"{prefix}-{account}-{region}"
 
 
 def asset_key(function: str, sha256_hex: str) -> str:
@@ -84,3 +88,16 @@ def alarm_name(app: str, function: str, metric: str) -> str:
 
 def stack_set(app: str, stack: str) -> str:
     return f"{app}-{stack}"
+
+
+def alert_topic(app: str) -> str:
+    return f"{app}-alerts"
+
+
+def home_stack(app: str, stack: str) -> str:
+    """The home-region stacks, by name: the pipeline updates itself and the logging stack."""
+    return f"{app}-{stack}"
+
+
+def api_alarm(app: str) -> str:
+    return f"{app}-api-5xx-rate"

@@ -1,11 +1,13 @@
 """Write `templates/` all at once, or compare it with what the code generates.
 
-The new tree is written beside the old one and swapped in with renames, so a reader
-never sees a half-written set and a failed run leaves the old set as it was.
+The new tree is written beside the old one and swapped in with two renames, so a reader
+never sees a half-written set (at most, for an instant, none) and a failed run leaves the
+old set as it was.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,6 +31,9 @@ def write_tree(root: Path, files: dict[str, str]) -> bool:
         return False
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would otherwise become templates/'s mode
     try:
         for name, body in files.items():
             target = staging / name

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import boto3
 from botocore.exceptions import ClientError
 
+from generator import naming
 from generator.assets import Asset
 
 
@@ -22,8 +23,8 @@ class Published:
 
 
 def bucket_name(prefix: str, account: str, region: str) -> str:
-    """The bootstrap stack's bucket: `<prefix>-<account>-<region>`."""
-    return f"{prefix}-{account}-{region}"
+    """The bootstrap stack's bucket, as `naming.artifact_bucket` names it in templates."""
+    return naming.artifact_bucket_name(prefix, account, region)
 
 
 def _exists(s3, bucket: str, key: str, account: str) -> bool:

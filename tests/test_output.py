@@ -47,3 +47,13 @@ def test_check_mode_fails_on_stale_and_passes_after_generate(write_config, tmp_p
         p.relative_to(tmp_path / "assets").as_posix() for p in (tmp_path / "assets").rglob("*.zip")
     )
     assert [z.split("/")[0] for z in zips] == ["api", "pretraffic-hook"]
+
+
+def test_written_tree_is_readable_like_any_new_folder(tmp_path):
+    import os
+
+    root = tmp_path / "templates"
+    write_tree(root, {"a.json": "1\n"})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert root.stat().st_mode & 0o777 == 0o777 & ~umask

@@ -78,3 +78,31 @@ def test_cli_publish_to_a_target_region(aws, capsys):
 def test_cli_publish_rejects_a_non_target_region(aws, capsys):
     assert cli.main([*CONFIG, "publish", "--region", "eu-central-1"]) == 2
     assert "'eu-central-1' is not a target region" in capsys.readouterr().err
+
+
+def test_cli_publishes_the_zips_a_build_wrote(aws, tmp_path, capsys):
+    from generator.assets import write
+
+    make_bucket("us-east-1")
+    built = [Asset("api", b"tested bytes")]
+    write(built, tmp_path / "assets")
+    assert (
+        cli.main([*CONFIG, "publish", "--region", "us-east-1", "--from", str(tmp_path / "assets")])
+        == 0
+    )
+    assert "1 uploaded, 0 already present" in capsys.readouterr().out
+    body = (
+        boto3.client("s3", region_name="us-east-1")
+        .get_object(Bucket=f"shop-artifacts-{ACCOUNT}-us-east-1", Key=built[0].key)["Body"]
+        .read()
+    )
+    assert body == b"tested bytes"
+
+
+def test_cli_refuses_a_zip_whose_name_lies(aws, tmp_path):
+    from generator.assets import read
+
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / f"{'0' * 64}.zip").write_bytes(b"other bytes")
+    with pytest.raises(ValueError, match="does not match its name"):
+        read(tmp_path)

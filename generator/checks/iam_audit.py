@@ -40,6 +40,7 @@ from policy_sentry.querying.actions import (
 )
 from policy_sentry.querying.all import get_all_service_prefixes
 
+from generator import iam_data
 from generator.checks import Finding, Template, resources
 
 ID = "iam-audit"
@@ -206,6 +207,57 @@ def _everyone(principal: Any) -> bool:
     return "*" in _as_list(principal)
 
 
+_RESOLVE = {"AWS::Partition": "aws", "AWS::Region": "*", "AWS::AccountId": "111122223333"}
+
+
+def _resolved(resource: Any) -> str | None:
+    """A resource as an ARN pattern, pseudo parameters filled in; None when it is only
+    known at deploy time (Ref, GetAtt, Join)."""
+    if isinstance(resource, dict) and list(resource) == ["Fn::Sub"]:
+        args = resource["Fn::Sub"]
+        resource = args[0] if isinstance(args, list) else args
+    if not isinstance(resource, str):
+        return None
+    return _SUB_VARIABLE.sub(lambda m: _RESOLVE.get(m[2], "*"), resource)
+
+
+def _field_fits(shape: str, pattern: str) -> bool:
+    if "*" in pattern:
+        return True
+    # An empty field can stand for a variable one: AWS's public resources have no account
+    # (e.g. arn:aws:ssm:us-east-1::parameter/aws/service/...).
+    return True if "${" in shape else shape == pattern
+
+
+def _fits(shape: str, pattern: str) -> bool:
+    """Whether an ARN pattern can name a resource of an ARN shape from IAM's data."""
+    shape_parts, pattern_parts = shape.split(":", 5), pattern.split(":", 5)
+    if len(shape_parts) != 6 or len(pattern_parts) != 6:
+        return pattern == "*"
+    if not all(
+        _field_fits(s, p) for s, p in zip(shape_parts[2:5], pattern_parts[2:5], strict=True)
+    ):
+        return False
+    literal = shape_parts[5].split("${", 1)[0]
+    given = pattern_parts[5].split("*", 1)[0]
+    return literal.startswith(given) or given.startswith(literal)
+
+
+def _shape_problems(actions: list[str], resources: list[Any]) -> Iterator[str]:
+    """Each action must have a resource of an ARN shape IAM authorizes it on.
+
+    A grant on the wrong shape is silently useless: IAM never matches it. (Statements
+    with deploy-time resources, Ref or GetAtt, are left to cfn-lint and CloudFormation.)
+    """
+    patterns = [_resolved(r) for r in resources]
+    if not patterns or None in patterns or "*" in patterns:
+        return
+    for action in actions:
+        shapes = iam_data.arn_formats(action)
+        if shapes and not any(_fits(s, p) for s in shapes for p in patterns):
+            yield (f"{action}: no resource has an ARN shape it takes (e.g. {shapes[0]})")
+
+
 def _statement_problems(statement: dict[str, Any], kind: str) -> Iterator[str]:
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
@@ -229,6 +281,8 @@ def _statement_problems(statement: dict[str, Any], kind: str) -> Iterator[str]:
                 yield f"{action} on Resource '*', but it supports resource ARNs: name them"
         if not str(statement.get("Sid", "")).endswith(WILDCARD_SID_SUFFIX):
             yield f"{named} on Resource '*' in a statement whose Sid does not end in WildcardOnly"
+    if kind == IDENTITY:
+        yield from _shape_problems(literal, _as_list(statement.get("Resource", [])))
     passes_roles = [a for a in literal if a.lower() == "iam:passrole"]
     if passes_roles and PASSED_TO_SERVICE.lower() not in _condition_keys(statement):
         yield f"{passes_roles[0]} without an {PASSED_TO_SERVICE} condition"

@@ -208,9 +208,10 @@ class RegionalApp:
             lambda_.Version(
                 names.id("Version", version_hash(_plain(fn.properties))),
                 DeletionPolicy="Retain",
+                UpdateReplacePolicy="Retain",
                 FunctionName=Ref(fn),
                 CodeSha256=asset.code_sha256,
-                Description=asset.key,
+                Description=self._version_description(asset, fn),
             )
         )
         alarms = self._alarms(names, fn, version)
@@ -248,6 +249,18 @@ class RegionalApp:
                 ),
             )
         )
+
+    def _version_description(self, asset: Asset, fn: lambda_.Function) -> Sub:
+        """The code's key and the value of every parameter the function uses.
+
+        The logical id hashes the template, not parameter values, so a parameter change
+        (a region's log level) would leave `live` on the old configuration. Description
+        is create-only on a Version: putting the values here makes CloudFormation publish
+        a new version, and CodeDeploy shift traffic to it, whenever one changes.
+        """
+        used = sorted(p for p in self.template.parameters if f'"Ref": "{p}"' in _text(fn))
+        values = " ".join(f"{p}=${{{p}}}" for p in used)
+        return Sub(f"{asset.key} {values}".strip())
 
     def _alarms(
         self,
@@ -472,7 +485,7 @@ class RegionalApp:
         template.add_resource(
             cw.Alarm(
                 "HttpApi5xxRateAlarm",
-                AlarmName=f"{app.name}-api-5xx-rate",
+                AlarmName=naming.api_alarm(app.name),
                 AlarmDescription=f"{app.name} HTTP API: 5xx responses at or above "
                 f"{thresholds.api_5xx_percent}% of requests.",
                 Metrics=[
@@ -537,6 +550,10 @@ class RegionalApp:
                 ),
             )
         )
+
+
+def _text(resource: lambda_.Function) -> str:
+    return json.dumps(_plain(resource.properties), sort_keys=True)
 
 
 def _plain(value: object) -> object:

@@ -67,8 +67,14 @@ class Bootstrap:
         return principals.readers(self.config.targets, self.accounts())
 
     def per_account(self, pattern: str) -> list[Sub]:
-        """`pattern` (with `${Account}`) for each source account."""
-        return [Sub(pattern, Account=account) for account in self.accounts()]
+        """`pattern` (with `${Account}`) for each source account and this one: CloudWatch
+        Logs tests a new destination on this (the recipient) account's behalf.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination-Account.html
+        """
+        accounts = self.accounts()
+        if Ref("AWS::AccountId") not in accounts:
+            accounts = [*accounts, Ref("AWS::AccountId")]
+        return [Sub(pattern, Account=account) for account in accounts]
 
     def _artifact_key(self):
         via_s3 = {"kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com")}

@@ -106,6 +106,11 @@ class CentralLogging:
             buckets.account_through_s3(
                 "AccountReadsArchiveThroughS3", [kms_actions.Decrypt, kms_actions.DescribeKey]
             ),
+            # Publishing to the encrypted alert topic (the pipeline's approval requests).
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+            buckets.account_through(
+                "sns", "AccountPublishesAlerts", [kms_actions.GenerateDataKey, kms_actions.Decrypt]
+            ),
             # Firehose server-side encryption with a customer key works through a grant that
             # the deploying principal creates for the service.
             # https://docs.aws.amazon.com/firehose/latest/dev/encryption.html
@@ -359,7 +364,7 @@ class CentralLogging:
         topic = self.template.add_resource(
             sns.Topic(
                 "AlertTopic",
-                TopicName=f"{self.app}-alerts",
+                TopicName=naming.alert_topic(self.app),
                 DisplayName=f"{self.app} alerts",
                 KmsMasterKeyId=GetAtt(self.key, "Arn"),
             )

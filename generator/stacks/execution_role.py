@@ -9,8 +9,11 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs
 
 from __future__ import annotations
 
+from awacs import kms as kms_actions
+from awacs import logs as logs_actions
+from awacs import s3 as s3_actions
 from awacs import sts
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals
+from awacs.aws import Allow, Condition, Principal, Statement, StringEquals, StringLike
 from troposphere import GetAtt, Output, Parameter, Sub, Template, iam
 
 from generator import deployer, naming
@@ -25,8 +28,9 @@ ADMIN_ACCOUNT = "AdministratorAccountId"
 def build(config: Config, regional: dict[str, dict]) -> Template:
     app = config.application.name
     template = Template(
-        Description=f"{app}: StackSet execution role for a target account. Deploy once per "
-        "target account (and the central account), in any one region: IAM is global."
+        Description=f"{app}: StackSet execution role. Deploy once in every target account "
+        "and in the central account (the bootstrap StackSet deploys there), in any one "
+        "region: IAM is global."
     )
     template.add_parameter(
         Parameter(
@@ -55,17 +59,18 @@ def build(config: Config, regional: dict[str, dict]) -> Template:
         AssumeRolePolicyDocument=trust,
     )
     template.add_resource(role)
-    actions, _unknown = deployer.required_actions(regional.values())
-    prefix = config.application.bucket_prefix
+    actions, _unused_features = deployer.required_actions(regional.values())
+    instances = f"StackSet-{naming.stack_set(app, '')}"  # StackSets name stacks so
     scope = deployer.Scope(
-        name_prefixes=[
-            f"StackSet-{naming.stack_set(app, '')}",
-            f"{app}-",
-            f"{prefix}-",
-            f"stackset-{naming.stack_set(app, '')}",
-        ],
+        role_prefixes=[instances],
+        bucket_prefixes=[f"{config.application.bucket_prefix}-", instances.lower()],
+        passed_to=deployer.passed_to(regional.values()),
     )
-    statements = deployer.statements(actions, scope) + powertools_layer_access()
+    statements = [
+        *deployer.statements(actions, scope),
+        *powertools_layer_access(),
+        *central_resources(config),
+    ]
     deployer.managed_policies(
         template,
         "ExecutionPolicy",
@@ -75,3 +80,33 @@ def build(config: Config, regional: dict[str, dict]) -> Template:
     )
     template.add_output(Output("ExecutionRoleArn", Value=GetAtt(role, "Arn")))
     return template
+
+
+def central_resources(config: Config) -> list:
+    """What a target account's stacks use in the central account: Lambda reads code with
+    the deployer's credentials, and a subscription filter needs the sender's permission
+    for the central destination.
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-zip.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscription-Filter-CrossAccount-Permissions-Firehose.html
+    """
+    central = f"${{{ADMIN_ACCOUNT}}}"
+    prefix = config.application.bucket_prefix
+    destination = naming.logs_destination(config.application.name)
+    return [
+        iam_helpers.allow(
+            "ReadCodeFromCentralBuckets",
+            [s3_actions.GetObject, s3_actions.GetObjectVersion],
+            [Sub(f"arn:${{AWS::Partition}}:s3:::{prefix}-{central}-*/*")],
+        ),
+        iam_helpers.allow(
+            "DecryptCodeWithCentralKeys",
+            [kms_actions.Decrypt],
+            [Sub(f"arn:${{AWS::Partition}}:kms:*:{central}:key/*")],
+            StringLike({"kms:ViaService": "s3.*.amazonaws.com"}),
+        ),
+        iam_helpers.allow(
+            "SubscribeToCentralDestinations",
+            [logs_actions.PutSubscriptionFilter],
+            [Sub(f"arn:${{AWS::Partition}}:logs:*:{central}:destination:{destination}")],
+        ),
+    ]

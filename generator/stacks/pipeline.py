@@ -54,11 +54,6 @@ BUILD_IMAGES = {
 }
 
 
-def stack_name(app: str, stack: str) -> str:
-    """The home-region stacks the pipeline deploys by name: itself and the logging stack."""
-    return f"{app}-{stack}"
-
-
 def build(config: Config, deployed_templates: dict[str, dict]) -> Template:
     """`deployed_templates`: the other templates by file name, for the deployer's rights."""
     return ReleasePipeline(config, deployed_templates).template
@@ -114,13 +109,15 @@ class ReleasePipeline:
         self.publish_project = self._project(
             "Publish",
             PUBLISH_BUILDSPEC,
-            "Uploads the function zips to every region's bucket.",
+            "Uploads the built function zips to every region's bucket.",
             self._publish_statements,
+            {"TARGET_REGIONS": " ".join(config.targets.regions)},
         )
         self.admin_role_arn = self._stackset_admin_role()
-        self.deploy_role = self._cloudformation_role(deployed_templates)
+        self.deploy_role = self._cloudformation_role()
         self.pipeline = self._pipeline()
         self._notifications()
+        self._deploy_permissions(deployed_templates)
 
     # --- shared ---------------------------------------------------------------------
 
@@ -261,7 +258,7 @@ class ReleasePipeline:
         return statements
 
     def _project(
-        self, title: str, buildspec: str, description: str, statements
+        self, title: str, buildspec: str, description: str, statements, variables=None
     ) -> codebuild.Project:
         name = f"{self.app}-{title.lower()}"
         log_group = self.template.add_resource(
@@ -299,11 +296,8 @@ class ReleasePipeline:
                     Image=image,
                     ImagePullCredentialsType="CODEBUILD",
                     EnvironmentVariables=[
-                        codebuild.EnvironmentVariable(
-                            Name="TARGET_REGIONS",
-                            Type="PLAINTEXT",
-                            Value=" ".join(self.config.targets.regions),
-                        ),
+                        codebuild.EnvironmentVariable(Name=k, Type="PLAINTEXT", Value=v)
+                        for k, v in sorted((variables or {}).items())
                     ],
                 ),
                 LogsConfig=codebuild.LogsConfig(
@@ -352,10 +346,10 @@ class ReleasePipeline:
         self.template.add_resource(role)
         return GetAtt(role, "Arn")
 
-    def _cloudformation_role(self, deployed: dict[str, dict]):
-        """Deploys this stack (self-update) and the logging stack: exactly the actions
-        their resource types need, scoped to this account and our names."""
-        role = self.template.add_resource(
+    def _cloudformation_role(self):
+        """CloudFormation's role for this stack (self-update) and the logging stack; its
+        policies come last, derived from the finished templates (`_deploy_permissions`)."""
+        return self.template.add_resource(
             iam.role(
                 "CloudFormationDeployRole",
                 iam.service_trust("cloudformation.amazonaws.com", iam.source_account()),
@@ -363,30 +357,31 @@ class ReleasePipeline:
                 description="CloudFormation deploys the pipeline and logging stacks.",
             )
         )
-        templates = [
-            deployed["logging.json"],
-            self.template.to_dict(),
-            {"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy"}}},
-        ]
-        actions, _unknown = deployer.required_actions(templates)
+
+    def _deploy_permissions(self, deployed: dict[str, dict]) -> None:
+        """Exactly the actions the two stacks' resource types need, on our names."""
+        policy_type = {"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy"}}}
+        templates = [deployed["logging.json"], self.template.to_dict(), policy_type]
+        actions, _unused_features = deployer.required_actions(templates)
+        admin = [ADMIN_ROLE] if self.config.pipeline.create_stackset_admin_role else []
         scope = deployer.Scope(
-            name_prefixes=[f"{self.app}-", self.config.application.bucket_prefix + "-"]
-            + ([ADMIN_ROLE] if self.config.pipeline.create_stackset_admin_role else []),
+            role_prefixes=[f"{self.app}-", *admin],
+            bucket_prefixes=[f"{self.app}-"],
+            passed_to=deployer.passed_to(templates),
         )
         deployer.managed_policies(
             self.template,
             "CloudFormationDeployPolicy",
-            role.title,
+            self.deploy_role.title,
             deployer.statements(actions, scope),
             description="Derived from the resource schemas of the pipeline and logging stacks",
         )
-        return role
 
     # --- the pipeline ---------------------------------------------------------------
 
     def _pipeline_statements(self) -> list:
         stacks = [
-            iam.arn("cloudformation", f"stack/{stack_name(self.app, s)}/*")
+            iam.arn("cloudformation", f"stack/{naming.home_stack(self.app, s)}/*")
             for s in ("pipeline", "logging")
         ]
         stacksets = [
@@ -440,7 +435,16 @@ class ReleasePipeline:
                 "cloudformation.amazonaws.com",
             ),
             iam.allow(
-                "NotifyApprovers", [sns_actions.Publish], [iam.arn("sns", f"{self.app}-alerts")]
+                "NotifyApprovers",
+                [sns_actions.Publish],
+                [iam.arn("sns", naming.alert_topic(self.app))],
+            ),
+            # The alert topic is encrypted with the central key, used through SNS.
+            iam.allow(
+                "EncryptApprovalNotifications",
+                [kms_actions.GenerateDataKey, kms_actions.Decrypt],
+                [iam.arn("kms", "key/*")],
+                StringEquals({"kms:ViaService": Sub("sns.${AWS::Region}.amazonaws.com")}),
             ),
         ]
         if self.config.pipeline.source == "codeconnections":
@@ -503,7 +507,7 @@ class ReleasePipeline:
             ),
             Configuration={
                 "ActionMode": "CREATE_UPDATE",
-                "StackName": stack_name(self.app, stack),
+                "StackName": naming.home_stack(self.app, stack),
                 "TemplatePath": f"{BUILD_OUTPUT}::build/deploy/{stack}.json",
                 "Capabilities": "CAPABILITY_IAM,CAPABILITY_NAMED_IAM",
                 "RoleArn": GetAtt(self.deploy_role, "Arn"),
@@ -512,14 +516,20 @@ class ReleasePipeline:
             RunOrder=order,
         )
 
-    def _codebuild_action(self, name: str, project, source: str, output: str | None):
+    def _codebuild_action(
+        self, name: str, project, inputs: list[str], output: str | None
+    ) -> codepipeline.Actions:
+        """The first input is the primary source; others are $CODEBUILD_SRC_DIR_<name>."""
+        configuration = {"ProjectName": Ref(project)}
+        if len(inputs) > 1:
+            configuration["PrimarySource"] = inputs[0]
         action = codepipeline.Actions(
             Name=name,
             ActionTypeId=codepipeline.ActionTypeId(
                 Category="Build", Owner="AWS", Provider="CodeBuild", Version="1"
             ),
-            Configuration={"ProjectName": Ref(project)},
-            InputArtifacts=[codepipeline.InputArtifacts(Name=source)],
+            Configuration=configuration,
+            InputArtifacts=[codepipeline.InputArtifacts(Name=i) for i in inputs],
             RunOrder=1,
         )
         if output:
@@ -533,10 +543,40 @@ class ReleasePipeline:
                 Category="Approval", Owner="AWS", Provider="Manual", Version="1"
             ),
             Configuration={
-                "NotificationArn": iam.arn("sns", f"{self.app}-alerts"),
+                "NotificationArn": iam.arn("sns", naming.alert_topic(self.app)),
                 "CustomData": f"Wave {wave - 1} is healthy? Approve to roll out wave {wave}.",
             },
             RunOrder=1,
+        )
+
+    def _by_log_level(self, regions: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+        """The wave's regions at the StackSet's log level, and the others by their level."""
+        overrides = self.config.targets.log_level_overrides
+        default = [r for r in regions if r not in overrides]
+        grouped: dict[str, list[str]] = {}
+        for region in regions:
+            if region in overrides:
+                grouped.setdefault(overrides[region], []).append(region)
+        return default, grouped
+
+    def _instances_action(
+        self, name: str, regions: list[str], order: int, *, log_level: str | None = None
+    ) -> codepipeline.Actions:
+        """The StackSet's current template to its instances in `regions`."""
+        config = self._stackset_configuration("app", regions, central=False)
+        if log_level is not None:
+            config["ParameterOverrides"] = f"ParameterKey=LogLevel,ParameterValue={log_level}"
+        return codepipeline.Actions(
+            Name=name,
+            ActionTypeId=codepipeline.ActionTypeId(
+                Category="Deploy",
+                Owner="AWS",
+                Provider="CloudFormationStackInstances",
+                Version="1",
+            ),
+            Configuration=config,
+            InputArtifacts=[codepipeline.InputArtifacts(Name=BUILD_OUTPUT)],
+            RunOrder=order,
         )
 
     def stages(self) -> list[codepipeline.Stages]:
@@ -547,7 +587,9 @@ class ReleasePipeline:
             codepipeline.Stages(
                 Name="Build",
                 Actions=[
-                    self._codebuild_action("Build", self.build_project, SOURCE_OUTPUT, BUILD_OUTPUT)
+                    self._codebuild_action(
+                        "Build", self.build_project, [SOURCE_OUTPUT], BUILD_OUTPUT
+                    )
                 ],
             ),
             codepipeline.Stages(
@@ -564,35 +606,31 @@ class ReleasePipeline:
             codepipeline.Stages(
                 Name="Publish",
                 Actions=[
-                    self._codebuild_action("Publish", self.publish_project, SOURCE_OUTPUT, None)
+                    self._codebuild_action(
+                        "Publish", self.publish_project, [SOURCE_OUTPUT, BUILD_OUTPUT], None
+                    )
                 ],
             ),
-            codepipeline.Stages(
-                Name="Wave1",
-                Actions=[self._stackset_action("app", waves[0], central=False, order=1)],
-            ),
         ]
-        for number, regions in enumerate(waves[1:], start=2):
+        for number, regions in enumerate(waves, start=1):
             actions = []
             order = 1
-            if self.config.pipeline.approval_between_waves:
+            if number > 1 and self.config.pipeline.approval_between_waves:
                 actions.append(self._approval(number))
                 order = 2
-            config = self._stackset_configuration("app", regions, central=False)
-            actions.append(
-                codepipeline.Actions(
-                    Name="AppInstances",
-                    ActionTypeId=codepipeline.ActionTypeId(
-                        Category="Deploy",
-                        Owner="AWS",
-                        Provider="CloudFormationStackInstances",
-                        Version="1",
-                    ),
-                    Configuration=config,
-                    InputArtifacts=[codepipeline.InputArtifacts(Name=BUILD_OUTPUT)],
-                    RunOrder=order,
+            default, overridden = self._by_log_level(regions)
+            if number == 1:
+                # Creates or updates the StackSet itself, and the first wave's instances.
+                actions.append(self._stackset_action("app", regions, central=False, order=order))
+                order += 1
+            elif default:
+                actions.append(self._instances_action("AppInstances", default, order))
+            for level, group in sorted(overridden.items()):
+                actions.append(
+                    self._instances_action(
+                        f"AppInstances{level.capitalize()}", group, order, log_level=level
+                    )
                 )
-            )
             stages.append(codepipeline.Stages(Name=f"Wave{number}", Actions=actions))
         return stages
 

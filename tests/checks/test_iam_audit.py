@@ -217,3 +217,43 @@ def test_principal_star_confined_to_the_organization_passes():
         }
     }
     assert iam_audit.check(template) == []
+
+
+def _role_with(statement: dict) -> dict:
+    return {
+        "Resources": {
+            "R": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [statement]}}]
+                },
+            }
+        }
+    }
+
+
+def test_grant_on_an_arn_shape_the_action_never_takes_is_named():
+    # API Gateway ARNs have no account field: an account-scoped pattern never matches.
+    statement = {
+        "Sid": "Api",
+        "Effect": "Allow",
+        "Action": ["apigateway:POST"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:apigateway:*:${AWS::AccountId}:*"}],
+    }
+    (finding,) = iam_audit.check(_role_with(statement))
+    assert "apigateway:POST: no resource has an ARN shape it takes" in finding.message
+    statement["Resource"] = [{"Fn::Sub": "arn:${AWS::Partition}:apigateway:*::/apis*"}]
+    assert iam_audit.check(_role_with(statement)) == []
+
+
+def test_grant_on_another_resource_type_is_named():
+    statement = {
+        "Sid": "Fn",
+        "Effect": "Allow",
+        "Action": ["lambda:InvokeFunction"],
+        "Resource": ["arn:aws:lambda:eu-west-1:111122223333:layer:x:1"],
+    }
+    (finding,) = iam_audit.check(_role_with(statement))
+    assert "lambda:InvokeFunction: no resource has an ARN shape" in finding.message
+    statement["Resource"] = ["arn:aws:lambda:eu-west-1:111122223333:function:shop-*"]
+    assert iam_audit.check(_role_with(statement)) == []

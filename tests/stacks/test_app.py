@@ -205,3 +205,12 @@ def test_every_alias_has_an_api_permission_scoped_to_the_api(app_template):
     assert ref(permission["Properties"]["FunctionName"]) == "ApiAliasLive"
     assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
     assert "${HttpApi}" in permission["Properties"]["SourceArn"]["Fn::Sub"]
+
+
+def test_a_parameter_change_publishes_a_new_version(app_template):
+    """Description is create-only on a Version: the parameter values in it make a
+    changed log level (a region override) replace the version, and so deploy it."""
+    (version,) = resources_of_type(app_template, "AWS::Lambda::Version").values()
+    description = version["Properties"]["Description"]["Fn::Sub"]
+    assert description.endswith(" CentralAccountId=${CentralAccountId} LogLevel=${LogLevel}")
+    assert version["UpdateReplacePolicy"] == "Retain"

@@ -183,9 +183,11 @@ def test_multi_account_config(write_config):
     assert "111111111111" not in result.files["bootstrap.json"]
     trust = boot["Resources"]["LogDestinationRole"]["Properties"]["AssumeRolePolicyDocument"]
     arns = trust["Statement"][0]["Condition"]["StringLike"]["aws:SourceArn"]
+    # Each source account, and this (recipient) account, for the destination's test put.
     assert [a["Fn::Sub"][1]["Account"] for a in arns] == [
         {"Fn::Select": [0, {"Ref": "SourceAccountIds"}]},
         {"Fn::Select": [1, {"Ref": "SourceAccountIds"}]},
+        {"Ref": "AWS::AccountId"},
     ]
     files = {k: json.loads(v) for k, v in result.files.items()}
     assert files["stacksets/bootstrap.instances.json"]["Accounts"] == ["999999999999"]

@@ -246,3 +246,65 @@ def test_publish_buildspec_publishes_every_target_region(pipeline, shipped_raw):
     env = pipeline["Resources"]["PublishProject"]["Properties"]["Environment"]
     variables = {v["Name"]: v["Value"] for v in env["EnvironmentVariables"]}
     assert variables["TARGET_REGIONS"].split() == shipped_raw["targets"]["regions"]
+
+
+def test_publish_uploads_what_the_build_tested(pipeline):
+    (publish,) = actions(the_pipeline(pipeline), "Publish")
+    assert [a["Name"] for a in publish["InputArtifacts"]] == ["SourceOutput", "BuildOutput"]
+    assert publish["Configuration"]["PrimarySource"] == "SourceOutput"
+    spec = yaml.safe_load(Path(REPO / "buildspec-publish.yml").read_text())
+    (command,) = spec["phases"]["build"]["commands"]
+    assert "FROM=$CODEBUILD_SRC_DIR_BuildOutput/build/assets" in command
+
+
+def test_log_level_overrides_reach_their_regions(write_config):
+    def edit(raw):
+        raw["targets"]["log_level_overrides"] = {"us-east-1": "DEBUG", "eu-west-1": "ERROR"}
+
+    props = the_pipeline(
+        json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
+    )
+    wave1 = actions(props, "Wave1")
+    assert [a["Name"] for a in wave1] == ["AppStackSet", "AppInstancesError"]
+    assert wave1[1]["RunOrder"] == 2
+    assert wave1[1]["Configuration"]["Regions"] == "eu-west-1"
+    assert wave1[1]["Configuration"]["ParameterOverrides"] == (
+        "ParameterKey=LogLevel,ParameterValue=ERROR"
+    )
+    wave2 = {a["Name"]: a for a in actions(props, "Wave2")}
+    assert wave2["AppInstances"]["Configuration"]["Regions"] == "ap-southeast-2"
+    assert "ParameterOverrides" not in wave2["AppInstances"]["Configuration"]
+    assert wave2["AppInstancesDebug"]["Configuration"]["Regions"] == "us-east-1"
+    assert wave2["AppInstancesDebug"]["RunOrder"] == wave2["AppInstances"]["RunOrder"] == 2
+
+
+def test_deploy_roles_cover_every_resource_type_they_deploy(pipeline, shipped_build):
+    """The pipeline's CloudFormation role can update the pipeline itself (a type whose
+    schema lists no handler permissions is covered by hand) and its CodeBuild projects."""
+    policies = resources_of_type(pipeline, "AWS::IAM::ManagedPolicy")
+    granted = {
+        a
+        for p in policies.values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for a in s["Action"]
+    }
+    for needed in (
+        "codepipeline:UpdatePipeline",
+        "codebuild:UpdateProject",
+        "firehose:CreateDeliveryStream",
+        "iam:PassRole",
+        "events:PutRule",
+    ):
+        assert needed in granted
+
+
+def test_a_type_without_permission_data_stops_the_build(monkeypatch):
+    from generator import deployer
+
+    monkeypatch.setitem(deployer.EXTRA_ACTIONS, "AWS::CodeBuild::Project", ())
+    deployer._handler_actions.cache_clear()
+    try:
+        with pytest.raises(deployer.MissingPermissionsError, match="AWS::CodeBuild::Project"):
+            deployer.required_actions([{"Resources": {"P": {"Type": "AWS::CodeBuild::Project"}}}])
+    finally:
+        deployer._handler_actions.cache_clear()
