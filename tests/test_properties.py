@@ -149,3 +149,22 @@ def test_invalid_configs_fail_clearly_and_write_nothing(data, index, workdir, ca
     assert fragment in err
     assert "Traceback" not in err
     assert tree_digest(out) == before
+
+
+@pytest.mark.parametrize("strategy", DEPLOYMENT_STRATEGIES)
+def test_every_deployment_strategy_lints_clean(strategy, workdir, capsys):
+    """Hypothesis samples strategies; this pins each of the nine."""
+    config = {
+        "deployment": {"strategy": strategy},
+        "functions": {"api": {"source": "src", "routes": ["GET /x"]}},
+    }
+    path = workdir / f"{strategy}.toml"
+    path.write_text(to_toml(config))
+    out = workdir / f"out-{strategy}"
+    code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "c")])
+    assert code == 0, capsys.readouterr().err
+    app = json.loads((out / "app.json").read_text())
+    (group,) = [
+        r for r in app["Resources"].values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+    ]
+    assert group["Properties"]["DeploymentConfigName"] == strategy

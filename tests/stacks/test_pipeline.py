@@ -234,7 +234,9 @@ def test_buildspec_runs_the_makefile_targets():
     assert spec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
     assert spec["reports"]["pytest"]["file-format"] == "JUNITXML"
     assert "--junitxml=build/reports/pytest.xml" in spec["env"]["variables"]["PYTEST_ARGS"]
-    assert "$(PYTEST_ARGS)" in " ".join(recipes["test"])
+    assert recipes["test"] == ["$(PY) -m pytest $(PYTEST_ARGS)"]
+    assert recipes["check"] == ["$(PY) -m generator --check"]
+    assert recipes["templates"] == ["$(PY) -m generator"]
     assert set(spec["artifacts"]["files"]) >= {"templates/**/*", "build/assets/**/*"}
 
 
