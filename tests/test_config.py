@@ -102,6 +102,24 @@ BAD_INPUTS = {
         lambda raw: raw["targets"].update(waves=[["eu-west-1"], ["us-east-1"]]),
         ["targets", "regions missing from the waves: ap-southeast-2"],
     ),
+    "unknown action in a grant": (
+        lambda raw: raw["functions"]["api"].update(
+            permissions=[{"actions": ["dynamodb:GetItems"], "resources": ["arn:aws:x"]}]
+        ),
+        ["functions.api.permissions.0.actions", "'dynamodb:GetItems' is not an IAM action"],
+    ),
+    "wildcard action in a grant": (
+        lambda raw: raw["functions"]["api"].update(
+            permissions=[{"actions": ["dynamodb:Get*"], "resources": ["arn:aws:x"]}]
+        ),
+        ["functions.api.permissions.0.actions", "without wildcards"],
+    ),
+    "star resource for a scoped action": (
+        lambda raw: raw["functions"]["api"].update(
+            permissions=[{"actions": ["dynamodb:GetItem"], "resources": ["*"]}]
+        ),
+        ["functions.api.permissions.0", "dynamodb:GetItem", "name them"],
+    ),
     "bad account id": (
         lambda raw: raw["targets"].update(accounts=["12345"]),
         ["targets.accounts", "'12345' is not a 12-digit AWS account id"],

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from awacs import awslambda, cloudwatch
 from awacs import codedeploy as codedeploy_actions
+from awacs.aws import Action
 from troposphere import (
     GetAtt,
     Output,
@@ -40,7 +41,7 @@ from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
 
 from generator import checkov, iam, naming, parameters
 from generator.assets import Asset
-from generator.config import Config
+from generator.config import Config, Function
 from generator.layers import powertools_layer
 from generator.stacks import app_telemetry as telemetry
 
@@ -165,7 +166,11 @@ class RegionalApp:
             iam.role(
                 names.id("Role"),
                 iam.service_trust("lambda.amazonaws.com", iam.source_account()),
-                [iam.write_log_group("WriteOwnLogGroup", log_group.title), iam.xray_write()],
+                [
+                    iam.write_log_group("WriteOwnLogGroup", log_group.title),
+                    iam.xray_write(),
+                    *self._granted(function),
+                ],
                 description=f"Execution role of {names.function}: its own logs and traces only.",
             )
         )
@@ -249,6 +254,19 @@ class RegionalApp:
                 ),
             )
         )
+
+    def _granted(self, function: Function) -> list:
+        """The permissions the config grants the function, beyond its logs and traces."""
+        statements = []
+        for index, grant in enumerate(function.permissions, start=1):
+            actions = [Action(*a.split(":", 1)) for a in grant.actions]
+            if grant.resources == ["*"]:
+                statements.append(iam.wildcard_only(f"ConfigGrant{index}WildcardOnly", actions))
+            else:
+                statements.append(
+                    iam.allow(f"ConfigGrant{index}", actions, [Sub(r) for r in grant.resources])
+                )
+        return statements
 
     def _version_description(self, asset: Asset, fn: lambda_.Function) -> Sub:
         """The code's key and the value of every parameter the function uses.

@@ -214,3 +214,28 @@ def test_a_parameter_change_publishes_a_new_version(app_template):
     description = version["Properties"]["Description"]["Fn::Sub"]
     assert description.endswith(" CentralAccountId=${CentralAccountId} LogLevel=${LogLevel}")
     assert version["UpdateReplacePolicy"] == "Retain"
+
+
+def test_config_grants_reach_only_their_function(write_config):
+    from generator.checks import iam_audit
+
+    table = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"
+    path = write_config(
+        lambda raw: raw["functions"]["api"].update(
+            permissions=[
+                {"actions": ["dynamodb:GetItem", "dynamodb:putitem"], "resources": [table]},
+                {"actions": ["cloudwatch:PutMetricData"], "resources": ["*"]},
+            ]
+        )
+    )
+    template = json.loads(build(config_module.load(path)).files["app.json"])
+    statements = template["Resources"]["ApiRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    granted = {s["Sid"]: s for s in statements}
+    assert granted["ConfigGrant1"]["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
+    assert granted["ConfigGrant1"]["Resource"] == [{"Fn::Sub": table}]
+    assert granted["ConfigGrant2WildcardOnly"]["Resource"] == ["*"]
+    hook = template["Resources"]["ApiHookRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert "dynamodb:GetItem" not in json.dumps(hook)
+    assert iam_audit.check(template) == []
