@@ -34,6 +34,7 @@ class Build:
 
     files: dict[str, str] = field(default_factory=dict)
     templates: dict[str, Template] = field(default_factory=dict)
+    data: dict[str, dict] = field(default_factory=dict)  # each template as plain JSON data
     assets: list[bundles.Asset] = field(default_factory=list)
 
     def summary(self) -> list[tuple[str, int, int]]:
@@ -42,6 +43,13 @@ class Build:
             (name, len(t.resources), len(self.files[name].encode()))
             for name, t in sorted(self.templates.items())
         ]
+
+    def add(self, name: str, template: Template) -> dict:
+        """Render a template once; its text and data serve every later step."""
+        self.templates[name] = template
+        self.files[name] = render(template)
+        self.data[name] = json.loads(self.files[name])
+        return self.data[name]
 
 
 def render(template: Template | dict | list) -> str:
@@ -72,18 +80,16 @@ def build(config: Config, *, run_lint: bool = True) -> Build:
     compat.count_resources_past_the_limit()
     assets = bundle_all(config)
     result = Build(assets=[assets[k] for k in sorted(assets)])
-    result.templates["app.json"] = app.build(config, assets)
-    result.templates["bootstrap.json"] = bootstrap.build(config)
-    result.templates["logging.json"] = central_logging.build(config)
-    regional = {name: result.templates[name].to_dict() for name in ("app.json", "bootstrap.json")}
-    result.templates["stackset-execution-role.json"] = execution_role.build(config, regional)
-    result.templates["pipeline.json"] = pipeline.build(
-        config, {"logging.json": result.templates["logging.json"].to_dict()}
-    )
-    result.files = {name: render(t) for name, t in result.templates.items()}
+    regional = {
+        "app.json": result.add("app.json", app.build(config, assets)),
+        "bootstrap.json": result.add("bootstrap.json", bootstrap.build(config)),
+    }
+    logging = result.add("logging.json", central_logging.build(config))
+    result.add("stackset-execution-role.json", execution_role.build(config, regional))
+    result.add("pipeline.json", pipeline.build(config, {"logging.json": logging}))
     for name, document in stacksets.files(config).items():
         result.files[name] = render(document)
-    parsed = {name: json.loads(result.files[name]) for name in result.templates}
+    parsed = result.data
     # Quotas first: a template over them is not worth linting.
     problems = [p for n in sorted(parsed) for p in limits.problems(n, parsed[n])]
     if problems:

@@ -64,6 +64,6 @@ def write_minified(build, out_dir: Path) -> Path:
     """Whitespace-free copies of the templates, the bodies that are deployed (and that
     CloudFormation's size limits count)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, template in build.templates.items():
-        (out_dir / name).write_text(minify(template.to_dict()) + "\n", encoding="utf-8")
+    for name, data in build.data.items():
+        (out_dir / name).write_text(minify(data) + "\n", encoding="utf-8")
     return out_dir

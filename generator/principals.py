@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import ConditionElement, ForAnyValueStringLike, Principal
+from troposphere import Ref
 
 from generator.config import Targets
 
@@ -23,6 +24,11 @@ class Readers:
     principal: Principal
     conditions: list[ConditionElement]
     org_equals: dict[str, Any]  # extra StringEquals keys, to merge into a statement's own
+
+
+def target_accounts(targets: Targets) -> list:
+    """The accounts the application deploys to: the configured ones, or this account."""
+    return list(targets.accounts) or [Ref("AWS::AccountId")]
 
 
 def readers(targets: Targets, accounts: list) -> Readers:

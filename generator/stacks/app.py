@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from awacs import awslambda, cloudwatch
@@ -209,14 +210,15 @@ class RegionalApp:
                 **properties,
             )
         )
+        plain = _plain(fn.properties)
         version = template.add_resource(
             lambda_.Version(
-                names.id("Version", version_hash(_plain(fn.properties))),
+                names.id("Version", version_hash(plain)),
                 DeletionPolicy="Retain",
                 UpdateReplacePolicy="Retain",
                 FunctionName=Ref(fn),
                 CodeSha256=asset.code_sha256,
-                Description=self._version_description(asset, fn),
+                Description=self._version_description(asset, plain),
             )
         )
         alarms = self._alarms(names, fn, version)
@@ -268,7 +270,7 @@ class RegionalApp:
                 )
         return statements
 
-    def _version_description(self, asset: Asset, fn: lambda_.Function) -> Sub:
+    def _version_description(self, asset: Asset, properties: object) -> Sub:
         """The code's key and the value of every parameter the function uses.
 
         The logical id hashes the template, not parameter values, so a parameter change
@@ -276,7 +278,7 @@ class RegionalApp:
         is create-only on a Version: putting the values here makes CloudFormation publish
         a new version, and CodeDeploy shift traffic to it, whenever one changes.
         """
-        used = sorted(p for p in self.template.parameters if f'"Ref": "{p}"' in _text(fn))
+        used = sorted(set(self.template.parameters) & set(_refs(properties)))
         values = " ".join(f"{p}=${{{p}}}" for p in used)
         return Sub(f"{asset.key} {values}".strip())
 
@@ -570,8 +572,16 @@ class RegionalApp:
         )
 
 
-def _text(resource: lambda_.Function) -> str:
-    return json.dumps(_plain(resource.properties), sort_keys=True)
+def _refs(value: object) -> Iterator[str]:
+    """Every name a plain template value refers to with Ref."""
+    if isinstance(value, dict):
+        if isinstance(value.get("Ref"), str):
+            yield value["Ref"]
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
 
 
 def _plain(value: object) -> object:

@@ -85,10 +85,6 @@ class CentralLogging:
 
     # --- accounts and names -------------------------------------------------------
 
-    def _source_accounts(self) -> list:
-        """The accounts whose regional stacks send here: the targets, or this account."""
-        return list(self.config.targets.accounts) or [Ref("AWS::AccountId")]
-
     def _firehose_error_log_group(self) -> str:
         return f"/aws/kinesisfirehose/{self.app}-central-logs"
 
@@ -292,7 +288,8 @@ class CentralLogging:
     def _event_bus(self) -> events.EventBus:
         """The bus every region forwards to; only the target accounts may put events."""
         bus_arn = iam.arn("events", f"event-bus/{naming.event_bus(self.app)}")
-        readers = principals.readers(self.config.targets, self._source_accounts())
+        targets = self.config.targets
+        readers = principals.readers(targets, principals.target_accounts(targets))
         statement = Statement(
             Sid="TargetAccountsPutEvents",
             Effect="Allow",

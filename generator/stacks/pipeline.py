@@ -36,7 +36,7 @@ from troposphere import (
     s3,
 )
 
-from generator import buckets, deployer, iam, naming
+from generator import buckets, deployer, iam, naming, principals
 from generator.config import Config
 from generator.stacks.central_logging import PIPELINE_STATE
 
@@ -142,10 +142,6 @@ class ReleasePipeline:
                 [GetAtt(self.key, "Arn")],
             ),
         ]
-
-    def _accounts(self) -> list:
-        """Accounts the app StackSet deploys to: the targets, or this account."""
-        return list(self.config.targets.accounts) or [Ref("AWS::AccountId")]
 
     def _central_account(self):
         return self.config.targets.central_account or Ref("AWS::AccountId")
@@ -319,7 +315,7 @@ class ReleasePipeline:
         arn = Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{ADMIN_ROLE}")
         if not self.config.pipeline.create_stackset_admin_role:
             return arn
-        accounts = [*self._accounts(), self._central_account()]
+        accounts = [*principals.target_accounts(self.config.targets), self._central_account()]
         unique = []
         for account in accounts:
             if account not in unique:
@@ -459,7 +455,7 @@ class ReleasePipeline:
 
     def _stackset_configuration(self, stack: str, regions: list[str], *, central: bool) -> dict:
         targets = self.config.targets
-        accounts = [self._central_account()] if central else self._accounts()
+        accounts = [self._central_account()] if central else principals.target_accounts(targets)
         config: dict = {
             "StackSetName": naming.stack_set(self.app, stack),
             "Regions": ",".join(regions),
