@@ -253,8 +253,8 @@ def bench_generator(
     workspace: Workspace, sets: list[tuple[str, list[str]]], import_s: float
 ) -> GeneratorResults:
     from generator import config as config_module
-    from generator import lint
     from generator.build import build
+    from generator.checks import lint
 
     results = GeneratorResults(import_s=import_s)
     _, rules = timed(lint.rules)
@@ -296,8 +296,8 @@ def profile(workspace: Workspace, sets: list[tuple[str, list[str]]], case: str) 
         raise SystemExit(f"--profile {case!r}: use REGIONSxFUNCTIONS, e.g. 3x30 or allx30")
     label, regions = chosen[0]
     from generator import config as config_module
-    from generator import lint
     from generator.build import build
+    from generator.checks import lint
 
     lint.rules()
     config = config_module.load(workspace.config(label, regions, int(wanted_functions)))
@@ -672,9 +672,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     import generator.build
+    import generator.checks.lint
     import generator.config
-    import generator.lint
-    import generator.regions
+    import generator.config.regions
 
     import_s = time.perf_counter() - started
     sets = region_sets(generator.regions.commercial_regions())

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from troposphere import Template
 
-from generator import assets as bundles
-from generator import checks, compat, limits, stacksets
+from generator import checks
+from generator.blocks import compat
+from generator.checks import quotas as limits
+from generator.checks.lint import lint
 from generator.config import Config
-from generator.lint import lint
+from generator.output import bundles, stacksets
 from generator.stacks import app, bootstrap, central_logging, execution_role, pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from generator import assets as bundles
 from generator import config as config_module
 from generator.build import BuildError, build, bundle_all
-from generator.output import stale, write_minified, write_tree
+from generator.output import bundles
+from generator.output.tree import stale, write_minified, write_tree
 
 EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -68,7 +68,7 @@ def _publish(config: config_module.Config, region: str, from_dir: Path | None) -
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    from generator.publish import publish
+    from generator.output.publish import publish
 
     if from_dir is not None:
         assets = bundles.read(from_dir)

@@ -8,7 +8,7 @@ import os
 import zipfile
 from io import BytesIO
 
-from generator.assets import bundle
+from generator.output.bundles import bundle
 
 
 def make_source(root):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.output import read_tree
+from generator.output.tree import read_tree
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

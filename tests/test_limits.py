@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from generator import cli, limits
+from generator import cli
+from generator.checks import quotas as limits
 from tests.conftest import REPO
 from tests.test_config import tree_digest
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator import cli
-from generator.output import read_tree, stale, write_tree
+from generator.output.tree import read_tree, stale, write_tree
 
 
 def test_write_replaces_the_whole_tree(tmp_path):

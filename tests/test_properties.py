@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from generator import cli
 from generator.config import DEPLOYMENT_STRATEGIES
-from generator.regions import commercial_regions, home_regions
+from generator.config.regions import commercial_regions, home_regions
 from tests.conftest import REPO, to_toml
 from tests.test_config import tree_digest
 

@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 
 from generator import cli
-from generator.assets import Asset
-from generator.publish import publish
+from generator.output.bundles import Asset
+from generator.output.publish import publish
 from tests.conftest import SHIPPED
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -81,7 +81,7 @@ def test_cli_publish_rejects_a_non_target_region(aws, capsys):
 
 
 def test_cli_publishes_the_zips_a_build_wrote(aws, tmp_path, capsys):
-    from generator.assets import write
+    from generator.output.bundles import write
 
     make_bucket("us-east-1")
     built = [Asset("api", b"tested bytes")]
@@ -100,7 +100,7 @@ def test_cli_publishes_the_zips_a_build_wrote(aws, tmp_path, capsys):
 
 
 def test_cli_refuses_a_zip_whose_name_lies(aws, tmp_path):
-    from generator.assets import read
+    from generator.output.bundles import read
 
     (tmp_path / "api").mkdir()
     (tmp_path / "api" / f"{'0' * 64}.zip").write_bytes(b"other bytes")

@@ -40,8 +40,8 @@ from policy_sentry.querying.actions import (
 )
 from policy_sentry.querying.all import get_all_service_prefixes
 
-from generator import iam_data
 from generator.checks import Finding, Template, resources
+from generator.permissions import iam_data
 
 ID = "iam-audit"
 WILDCARD_SID_SUFFIX = "WildcardOnly"

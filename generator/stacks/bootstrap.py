@@ -17,7 +17,9 @@ from awacs import s3 as s3_actions
 from awacs.aws import ArnLike, Condition, Statement, StringEquals, StringLike
 from troposphere import GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template, logs
 
-from generator import buckets, iam, naming, parameters, principals
+from generator import vocabulary as naming
+from generator.blocks import buckets, parameters, principals
+from generator.blocks import policies as iam
 from generator.config import Config
 
 SOURCE_ACCOUNTS = "SourceAccountIds"

@@ -16,10 +16,11 @@ from awacs import sts
 from awacs.aws import Allow, Condition, Principal, Statement, StringEquals, StringLike
 from troposphere import GetAtt, Output, Parameter, Sub, Template, iam
 
-from generator import deployer, naming
-from generator import iam as iam_helpers
+from generator import vocabulary as naming
+from generator.blocks import policies as iam_helpers
+from generator.blocks.layers import powertools_layer_access
 from generator.config import Config
-from generator.layers import powertools_layer_access
+from generator.permissions import deployer
 from generator.stacks.pipeline import ADMIN_ROLE, EXECUTION_ROLE
 
 ADMIN_ACCOUNT = "AdministratorAccountId"

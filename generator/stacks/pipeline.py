@@ -36,8 +36,11 @@ from troposphere import (
     s3,
 )
 
-from generator import buckets, deployer, iam, naming, principals
+from generator import vocabulary as naming
+from generator.blocks import buckets, principals
+from generator.blocks import policies as iam
 from generator.config import Config
+from generator.permissions import deployer
 from generator.stacks.central_logging import PIPELINE_STATE
 
 BUILDSPEC = "buildspec.yml"

@@ -8,7 +8,8 @@ import json
 import pytest
 from troposphere import Template
 
-from generator import buckets, iam
+from generator.blocks import buckets
+from generator.blocks import policies as iam
 from generator.checks import bucket_hardening, key_rotation, trust_policies
 
 

@@ -11,7 +11,7 @@ from policy_sentry.querying.actions import get_actions_that_support_wildcard_arn
 
 from generator import config as config_module
 from generator.build import build
-from generator.regions import commercial_regions
+from generator.config.regions import commercial_regions
 from generator.stacks import app as app_stack
 from tests.conftest import resources_of_type
 from tests.policies import as_list, statements
@@ -158,7 +158,7 @@ def test_version_id_changes_with_runtime_and_layers(write_config, monkeypatch):
     monkeypatch.setattr(app_stack, "RUNTIME", "python3.12")
     assert _version_id(path) != baseline
     monkeypatch.undo()
-    monkeypatch.setattr("generator.layers.POWERTOOLS_VERSION", "3.38.0")
+    monkeypatch.setattr("generator.blocks.layers.POWERTOOLS_VERSION", "3.38.0")
     assert _version_id(path) != baseline
 
 

@@ -10,7 +10,7 @@ import pytest
 from generator import config as config_module
 from generator.build import build, lint_regions
 from generator.checks import bucket_hardening, iam_audit, key_rotation, trust_policies
-from generator.lint import lint
+from generator.checks.lint import lint
 from tests.conftest import resources_of_type
 
 TEMPLATES = ["app.json", "bootstrap.json", "logging.json"]

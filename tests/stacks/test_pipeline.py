@@ -301,7 +301,7 @@ def test_deploy_roles_cover_every_resource_type_they_deploy(pipeline, shipped_bu
 
 
 def test_a_type_without_permission_data_stops_the_build(monkeypatch):
-    from generator import deployer
+    from generator.permissions import deployer
 
     monkeypatch.setitem(deployer.EXTRA_ACTIONS, "AWS::CodeBuild::Project", ())
     deployer._handler_actions.cache_clear()

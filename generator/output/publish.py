@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import boto3
 from botocore.exceptions import ClientError
 
-from generator import naming
-from generator.assets import Asset
+from generator import vocabulary as naming
+from generator.output.bundles import Asset
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, GetAtt, Sub, iam
 
-from generator import iam_data
+from generator.permissions import iam_data
 
 Resource = str | AWSHelperFn
 POLICY_VERSION = "2012-10-17"

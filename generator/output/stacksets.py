@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator import naming
+from generator import vocabulary as naming
 from generator.config import Config
 
 CAPABILITIES = ["CAPABILITY_IAM"]

@@ -22,8 +22,8 @@ from awacs.aws import Action, Statement, StringEquals
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from troposphere import Ref, Sub, Template, iam
 
-from generator import iam as iam_helpers
-from generator import iam_data
+from generator.blocks import policies as iam_helpers
+from generator.permissions import iam_data
 
 HANDLERS = ("create", "read", "update", "delete", "list")
 SCHEMA_REGION = "us-east-1"

@@ -10,7 +10,7 @@ import json
 
 from troposphere import Sub
 
-from generator import naming
+from generator import vocabulary as naming
 from generator.config import Config
 
 LAMBDA_SCHEMA = "{AWS/Lambda,FunctionName}"

@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from generator import iam_data
-from generator.regions import commercial_regions, home_regions
+from generator.config.regions import commercial_regions, home_regions
+from generator.permissions import iam_data
 
 DEFAULT_CONFIG = "deployment.toml"
 

@@ -14,7 +14,7 @@ from awacs import awslambda, ssm
 from awacs.aws import Statement
 from troposphere import Sub
 
-from generator import iam
+from generator.blocks import policies as iam
 
 # AWS's account that publishes the layer, and the public parameter path of its ARNs.
 PUBLISHER_ACCOUNT = "017000801446"

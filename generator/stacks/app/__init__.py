@@ -40,11 +40,13 @@ from troposphere import (
 )
 from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
 
-from generator import checkov, iam, naming, parameters
-from generator.assets import Asset
+from generator import vocabulary as naming
+from generator.blocks import checkov, parameters
+from generator.blocks import policies as iam
+from generator.blocks.layers import powertools_layer
 from generator.config import Config, Function
-from generator.layers import powertools_layer
-from generator.stacks import app_telemetry as telemetry
+from generator.output.bundles import Asset
+from generator.stacks.app import telemetry
 
 RUNTIME = "python3.11"
 # The pre-traffic hook ships with the generator, not with the application's config.

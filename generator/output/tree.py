@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from generator.limits import minify
+from generator.checks.quotas import minify
 
 
 def read_tree(root: Path) -> dict[str, str]:

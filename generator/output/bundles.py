@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from generator.naming import asset_key
+from generator.vocabulary import asset_key
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", "tests"}

@@ -13,8 +13,10 @@ from __future__ import annotations
 from awacs import events as events_actions
 from troposphere import GetAtt, Ref, Template, events, kms, logs
 
-from generator import iam, naming, parameters
-from generator.buckets import customer_key, logs_grant
+from generator import vocabulary as naming
+from generator.blocks import parameters
+from generator.blocks import policies as iam
+from generator.blocks.buckets import customer_key, logs_grant
 from generator.config import Config
 
 # EventBridge event types that the central bus collects.

@@ -27,7 +27,8 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, GetAtt, Join, Ref, Sub, Template, kms, s3
 
-from generator import checkov, iam
+from generator.blocks import checkov
+from generator.blocks import policies as iam
 
 # Key administration, listed rather than `kms:*`, for the account root: IAM policies in
 # the account then decide who administers. Resource "*" in a key policy means this key.

@@ -29,11 +29,13 @@ from awacs.aws import (
 from troposphere import GetAtt, Output, Ref, Sub, Template, events, firehose, logs, sns
 from troposphere import cloudwatch as cw
 
-from generator import buckets, iam, naming, principals
-from generator.compat import FirehoseProcessor
+from generator import vocabulary as naming
+from generator.blocks import buckets, principals
+from generator.blocks import policies as iam
+from generator.blocks.compat import FirehoseProcessor
 from generator.config import Config
-from generator.stacks import dashboard
-from generator.stacks.app_telemetry import ALARM_STATE, CODEDEPLOY_STATE, STACK_STATUS
+from generator.stacks.app.telemetry import ALARM_STATE, CODEDEPLOY_STATE, STACK_STATUS
+from generator.stacks.central_logging import dashboard
 
 FIREHOSE_ERROR_STREAM = "S3Delivery"
 # Sources the regional stacks and the pipeline forward to the central bus.
