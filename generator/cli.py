@@ -8,9 +8,7 @@ import time
 from pathlib import Path
 
 from generator import config as config_module
-from generator.build import BuildError, build, bundle_all
-from generator.output import bundles
-from generator.output.tree import stale, write_minified, write_tree
+from generator.output.layout import DEFAULT_CONFIG, Layout
 
 EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -23,25 +21,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         type=Path,
-        default=Path(config_module.DEFAULT_CONFIG),
+        default=DEFAULT_CONFIG,
         help="deployment config (default: %(default)s)",
     )
     parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("templates"),
-        help="where templates are written (default: %(default)s)",
+        "--out", type=Path, default=None, help="where templates are written (default: by config)"
     )
     parser.add_argument(
         "--assets",
         type=Path,
-        default=Path("build/assets"),
-        help="where function zips are written (default: %(default)s)",
+        default=None,
+        help="where function zips are written (default: by config)",
     )
     parser.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 if --out differs from what would be written",
+        help="write nothing; exit 1 if the templates differ from what would be written",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     regions = commands.add_parser("regions", help="print the target regions, space-separated")
@@ -55,12 +50,23 @@ def _parser() -> argparse.ArgumentParser:
         dest="from_dir",
         type=Path,
         default=None,
-        help="upload the zips in this folder (a build's build/assets) instead of bundling",
+        help="upload the zips in this folder (a build's assets) instead of bundling",
     )
     return parser
 
 
+def layout_of(config: Path) -> Layout:
+    """The config's layout, relative to the current folder when the config is inside it,
+    else to the config's own folder."""
+    here = Path.cwd()
+    root = here if config.resolve().is_relative_to(here.resolve()) else config.resolve().parent
+    return Layout.of(config, root)
+
+
 def _publish(config: config_module.Config, region: str, from_dir: Path | None) -> int:
+    from generator.output import bundles
+    from generator.output.publish import publish
+
     if region not in config.targets.regions:
         print(
             f"error: {region!r} is not a target region; targets: "
@@ -68,15 +74,13 @@ def _publish(config: config_module.Config, region: str, from_dir: Path | None) -
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    from generator.output.publish import publish
-
     if from_dir is not None:
         assets = bundles.read(from_dir)
         if not assets:
             print(f"error: no <function>/<sha256>.zip under {from_dir}", file=sys.stderr)
             return EXIT_BAD_INPUT
     else:
-        assets = sorted(bundle_all(config).values(), key=lambda a: a.key)
+        assets = sorted(bundles.bundle_all(config).values(), key=lambda a: a.key)
     result = publish(assets, config.application.bucket_prefix, region)
     for key in result.uploaded:
         print(f"  uploaded s3://{result.bucket}/{key}")
@@ -97,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "publish":
             return _publish(config, args.region, args.from_dir)
-        result = build(config)
+        from generator.build import BuildError, build
+
+        layout = layout_of(args.config)
+        result = build(config, layout)
     except config_module.ConfigError as exc:
         print(f"error: invalid config\n{exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -106,27 +113,33 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from generator.output import bundles
+    from generator.output.tree import stale, write_tree
+
+    out = args.out or layout.templates
+    assets = args.assets or layout.assets
     if args.check:
-        differing = stale(args.out, result.files)
+        differing = stale(out, result.files)
         if differing:
             print(
-                f"{args.out}/ is stale; run `make templates` and commit. Differs: "
+                f"{out}/ is stale; run `make templates` and commit. Differs: "
                 + ", ".join(differing),
                 file=sys.stderr,
             )
             return EXIT_STALE
-        print(f"{args.out}/ is up to date ({len(result.files)} files)")
+        print(f"{out}/ is up to date ({len(result.files)} files)")
         return EXIT_OK
-    changed = write_tree(args.out, result.files)
-    bundles.write(result.assets, args.assets)
-    minified = write_minified(result, args.assets.parent / "deploy")
-    for name, resources, size in result.summary():
-        print(f"  {args.out}/{name:<40} {resources:>4} resources {size:>8} bytes")
+    changed = write_tree(out, result.files)
+    bundles.write(result.assets, assets)
+    deploy = assets.parent / "deploy"
+    write_tree(deploy, result.bodies())
+    for name, resources, indented, deployed in result.summary():
+        print(
+            f"  {out}/{name:<36} {resources:>4} resources {indented:>8} B {deployed:>8} B deployed"
+        )
     elapsed = time.perf_counter() - started
     verdict = "written" if changed else "unchanged"
-    print(f"minified copies for `aws cloudformation deploy`: {minified}/")
-    print(
-        f"{len(result.files)} files {verdict} in {elapsed:.2f}s; "
-        f"{len(result.assets)} bundles in {args.assets}/"
-    )
+    print(f"whitespace-free bodies for CloudFormation: {deploy}/")
+    print(f"{len(result.files)} files {verdict} in {elapsed:.2f}s")
+    print(f"{len(result.assets)} bundles in {assets}/")
     return EXIT_OK

@@ -1,14 +1,41 @@
-"""Every name the stacks share, in one place.
+"""Every name that more than one stack, file or command uses, in one place.
 
-Regional stacks run in many regions and accounts, so names that include the region or
-account are `Fn::Sub` strings built from pseudo parameters, never literals.
+Stacks import names from here, never from each other. Regional templates run in many
+regions and accounts, so names that include the region or account are `Fn::Sub` patterns
+built from pseudo parameters, never literals.
 """
 
 from __future__ import annotations
 
 from troposphere import AWSHelperFn, Sub
 
+# --- the traffic-shifted alias ---------------------------------------------------------
 ALIAS = "live"
+
+# --- template parameters, shared by the stacks, StackSet inputs and samconfig ----------
+HOME_REGION = "HomeRegion"
+CENTRAL_ACCOUNT = "CentralAccountId"
+LOG_LEVEL = "LogLevel"
+SOURCE_ACCOUNTS = "SourceAccountIds"
+ADMIN_ACCOUNT = "AdministratorAccountId"
+EXECUTION_ROLE_VERSION = "ExecutionRoleVersion"
+
+# --- roles whose names AWS fixes -------------------------------------------------------
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
+STACKSET_ADMIN_ROLE = "AWSCloudFormationStackSetAdministrationRole"
+STACKSET_EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
+
+# --- EventBridge detail types the central bus collects ---------------------------------
+# https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html
+CODEDEPLOY_STATE = "CodeDeploy Deployment State-change Notification"
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ALARM_STATE = "CloudWatch Alarm State Change"
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/eventbridge-integration.html
+STACK_STATUS = "CloudFormation Stack Status Change"
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
+PIPELINE_STATE = "CodePipeline Pipeline Execution State Change"
+# Sources the regional stacks and the pipeline forward to the central bus.
+FORWARDED_SOURCES = ("aws.codedeploy", "aws.cloudwatch", "aws.cloudformation", "aws.codepipeline")
 
 
 def logical_id(*parts: str) -> str:
@@ -17,6 +44,7 @@ def logical_id(*parts: str) -> str:
     return "".join(w[0].upper() + w[1:] for w in words)
 
 
+# --- the regional application ------------------------------------------------------------
 def function_name(app: str, function: str) -> str:
     return f"{app}-{function}"
 
@@ -33,6 +61,23 @@ def api_log_group(app: str) -> str:
     return f"/aws/http-api/{app}"
 
 
+def codedeploy_application(app: str) -> str:
+    return app
+
+
+def deployment_group(app: str, function: str) -> str:
+    return f"{app}-{function}"
+
+
+def alarm_name(app: str, function: str, metric: str) -> str:
+    return f"{app}-{function}-{metric}"
+
+
+def api_alarm(app: str) -> str:
+    return f"{app}-api-5xx-rate"
+
+
+# --- the regional bootstrap (central account, every region) ---------------------------------
 def artifact_bucket(prefix: str, account: AWSHelperFn | None = None) -> Sub:
     """`<prefix>-<account>-<region>`: Lambda reads code only from a bucket in its own region.
 
@@ -56,6 +101,7 @@ def logs_destination(app: str) -> str:
     return f"{app}-central-logs"
 
 
+# --- central logging (home region) ------------------------------------------------------------
 def delivery_stream(app: str, region: str) -> str:
     """One stream per source region: CloudWatch Logs records do not carry their region."""
     return f"{app}-logs-{region}"
@@ -74,24 +120,23 @@ def event_bus(app: str) -> str:
     return f"{app}-central"
 
 
-def codedeploy_application(app: str) -> str:
-    return app
+def alert_topic(app: str) -> str:
+    return f"{app}-alerts"
 
 
-def deployment_group(app: str, function: str) -> str:
-    return f"{app}-{function}"
+def dashboard(app: str) -> str:
+    return f"{app}-all-regions"
 
 
-def alarm_name(app: str, function: str, metric: str) -> str:
-    return f"{app}-{function}-{metric}"
-
-
+# --- stacks and stack sets --------------------------------------------------------------------
 def stack_set(app: str, stack: str) -> str:
     return f"{app}-{stack}"
 
 
-def alert_topic(app: str) -> str:
-    return f"{app}-alerts"
+def stack_set_instances(app: str) -> str:
+    """The prefix of the stacks StackSets create for instances of this application's sets:
+    `StackSet-<stack set name>-<id>`."""
+    return f"StackSet-{app}-"
 
 
 def home_stack(app: str, stack: str) -> str:
@@ -99,5 +144,5 @@ def home_stack(app: str, stack: str) -> str:
     return f"{app}-{stack}"
 
 
-def api_alarm(app: str) -> str:
-    return f"{app}-api-5xx-rate"
+def pipeline(app: str) -> str:
+    return f"{app}-release"

@@ -1,92 +1,107 @@
-"""Shared fixtures: the shipped config, and a factory for variations of it."""
+"""Shared fixtures. The tests build their own configs: none reads the project's
+`deployment.toml` except `test_golden.py`, which proves `templates/` is its output."""
 
 from __future__ import annotations
 
 import copy
 import json
-import tomllib
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 
 from generator import config as config_module
 from generator.build import Build, build
 
 REPO = Path(__file__).resolve().parent.parent
-SHIPPED = REPO / "deployment.toml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# A three-region application with one function: the reference the stack tests read.
+REFERENCE: dict[str, Any] = {
+    "application": {
+        "name": "shop",
+        "home_region": "eu-west-1",
+        "log_retention_days": 30,
+        "log_level": "INFO",
+    },
+    "targets": {
+        "regions": ["eu-west-1", "us-east-1", "ap-southeast-2"],
+        "waves": [["eu-west-1"], ["us-east-1", "ap-southeast-2"]],
+    },
+    "deployment": {"strategy": "CodeDeployDefault.LambdaCanary10Percent5Minutes"},
+    "alarms": {"errors": 1},
+    "functions": {
+        "api": {
+            "source": "functions/api",
+            "handler": "app.handler",
+            "memory": 256,
+            "timeout": 10,
+            "architecture": "arm64",
+            "routes": ["GET /health", "GET /hello", "POST /echo"],
+            "reserved_concurrency": 20,
+        }
+    },
+    "pipeline": {
+        "source": "codeconnections",
+        "repository": "example-org/serverless-app",
+        "branch": "main",
+        "execution_mode": "QUEUED",
+        "approval_between_waves": True,
+    },
+}
 
 
-def to_toml(data: dict[str, Any]) -> str:
-    """A minimal TOML writer for test configs (tables, arrays, strings, numbers, bools)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, (int, float)):
-            return repr(v)
-        if isinstance(v, str):
-            return json.dumps(v, ensure_ascii=False)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
-        raise TypeError(type(v))
-
-    lines: list[str] = []
-
-    def table(prefix: str, body: dict[str, Any]) -> None:
-        scalars = {k: v for k, v in body.items() if not isinstance(v, dict) or k == "environment"}
-        tables = {k: v for k, v in body.items() if k not in scalars}
-        if prefix:
-            lines.append(f"[{prefix}]")
-        lines.extend(f"{json.dumps(k)} = {value(v)}" for k, v in scalars.items())
-        for key, sub in tables.items():
-            table(f"{prefix}.{json.dumps(key)}" if prefix else json.dumps(key), sub)
-
-    table("", data)
-    return "\n".join(lines) + "\n"
+def write_project(root: Path, data: dict[str, Any], name: str = "deployment.toml") -> Path:
+    """Write `data` as a config in `root`, with a copy of the fixture function in each
+    `functions/<name>` folder that the config names and that does not exist yet."""
+    for key, function in data.get("functions", {}).items():
+        source = root / function["source"]
+        if function["source"] == f"functions/{key}" and not source.exists():
+            shutil.copytree(FIXTURES / "functions" / "api", source)
+    path = root / name
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")
-def shipped_raw() -> dict[str, Any]:
-    return tomllib.loads(SHIPPED.read_text())
+def reference_raw() -> dict[str, Any]:
+    return copy.deepcopy(REFERENCE)
 
 
 @pytest.fixture(scope="session")
-def shipped_build() -> Build:
-    return build(config_module.load(SHIPPED))
+def reference_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("reference"), REFERENCE)
 
 
 @pytest.fixture(scope="session")
-def app_template(shipped_build: Build) -> dict[str, Any]:
-    return json.loads(shipped_build.files["app.json"])
+def reference_build(reference_path: Path) -> Build:
+    return build(config_module.load(reference_path))
+
+
+@pytest.fixture(scope="session")
+def app_template(reference_build: Build) -> dict[str, Any]:
+    return json.loads(reference_build.files["app.json"])
 
 
 @pytest.fixture
-def write_config(tmp_path: Path, shipped_raw: dict[str, Any]) -> Callable[..., Path]:
-    """Write a variation of the shipped config into tmp_path, with function folders copied.
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write a variation of the reference config into tmp_path, with function folders.
 
-    `edit` receives a deep copy of the shipped config as a dict and changes it in place.
+    `edit` receives a deep copy of the reference config as a dict and changes it in place.
     """
 
     def write(
         edit: Callable[[dict[str, Any]], None] | None = None, *, text: str | None = None
     ) -> Path:
-        raw = copy.deepcopy(shipped_raw)
-        for name, fn in raw["functions"].items():
-            source = REPO / fn["source"]
-            target = tmp_path / "functions" / name
-            if not target.exists() and source.is_dir():
-                target.mkdir(parents=True)
-                for file in source.glob("*.py"):
-                    (target / file.name).write_bytes(file.read_bytes())
-            fn["source"] = f"functions/{name}"
+        raw = copy.deepcopy(REFERENCE)
         if edit is not None:
             edit(raw)
-        path = tmp_path / "deployment.toml"
-        path.write_text(text if text is not None else to_toml(raw))
+        path = write_project(tmp_path, raw)
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
         return path
 
     return write

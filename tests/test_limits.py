@@ -9,14 +9,16 @@ import pytest
 
 from generator import cli
 from generator.checks import quotas as limits
-from tests.conftest import REPO
+from generator.output.render import size
+from generator.stacks import BY_FILE
+from tests.conftest import FIXTURES
 from tests.test_config import tree_digest
 
 
 def functions_config(tmp_path, count: int) -> str:
     lines = ['[application]\nname = "shop"\n']
     for i in range(1, count + 1):
-        shutil.copytree(REPO / "functions" / "api", tmp_path / f"f{i:02d}")
+        shutil.copytree(FIXTURES / "functions" / "api", tmp_path / f"f{i:02d}")
         lines.append(f'[functions.f{i:02d}]\nsource = "f{i:02d}"\nroutes = ["GET /f{i:02d}"]\n')
     return "".join(lines)
 
@@ -53,7 +55,7 @@ def test_each_section_limit():
         "Outputs": {f"O{i}": {"Value": "x"} for i in range(201)},
         "Mappings": {f"M{i}": {"k": {"v": "x"}} for i in range(201)},
     }
-    assert limits.problems("t.json", template) == [
+    assert limits.problems("t.json", template, limits.FROM_S3) == [
         "t.json: 201 parameters, over CloudFormation's limit of 200 per template",
         "t.json: 201 outputs, over CloudFormation's limit of 200 per template",
         "t.json: 201 mappings, over CloudFormation's limit of 200 per template",
@@ -69,14 +71,14 @@ def test_each_section_limit():
     ],
 )
 def test_body_size_limit_by_delivery(name, limit, how):
+    delivery = BY_FILE[name].delivery
     small = {"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
-    assert limits.problems(name, small) == []
-    padding = "x" * (limit - len(limits.minify(small)) - len(',"Description":""') + 1)
+    assert limits.problems(name, small, delivery) == []
+    padding = "x" * (limit - size(small) - len(',"Description":""') + 1)
     big = {**small, "Description": padding}
-    size = len(limits.minify(big))
-    assert size == limit + 1
-    assert limits.problems(name, big) == [
-        f"{name}: {size:,} bytes, over the {limit:,}-byte limit of {how}"
+    assert size(big) == limit + 1
+    assert limits.problems(name, big, delivery) == [
+        f"{name}: {limit + 1:,} bytes, over the {limit:,}-byte limit of {how}"
     ]
 
 
@@ -96,7 +98,7 @@ def test_iam_policy_size_limits():
             },
         }
     }
-    found = limits.problems("t.json", template)
+    found = limits.problems("t.json", template, limits.FROM_S3)
     assert len(found) == 2
     assert found[0].startswith("t.json: role Role has 11,") and "IAM's limit of 10,240" in found[0]
     assert found[1].startswith("t.json: managed policy Managed has 11,")

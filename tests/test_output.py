@@ -41,7 +41,7 @@ def test_check_mode_fails_on_stale_and_passes_after_generate(write_config, tmp_p
     assert not out.exists()
     assert cli.main(args) == 0
     summary = capsys.readouterr().out
-    assert "app.json" in summary and "resources" in summary and "bytes" in summary
+    assert "app.json" in summary and "resources" in summary and "B deployed" in summary
     assert cli.main([*args, "--check"]) == 0
     zips = sorted(
         p.relative_to(tmp_path / "assets").as_posix() for p in (tmp_path / "assets").rglob("*.zip")

@@ -8,13 +8,14 @@ import json
 import shutil
 
 import pytest
+import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import cli
 from generator.config import DEPLOYMENT_STRATEGIES
 from generator.config.regions import commercial_regions, home_regions
-from tests.conftest import REPO, to_toml
+from tests.conftest import FIXTURES
 from tests.test_config import tree_digest
 
 REGIONS = list(commercial_regions())
@@ -65,7 +66,7 @@ def valid_configs(draw) -> dict:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("properties")
-    shutil.copytree(REPO / "functions" / "api", root / "src")
+    shutil.copytree(FIXTURES / "functions" / "api", root / "src")
     return root
 
 
@@ -77,7 +78,7 @@ def workdir(tmp_path_factory):
 @given(config=valid_configs())
 def test_valid_configs_lint_clean_everywhere(config, workdir, capsys):
     path = workdir / "deployment.toml"
-    path.write_text(to_toml(config))
+    path.write_text(tomli_w.dumps(config))
     out = workdir / "out"
     code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "a")])
     captured = capsys.readouterr()
@@ -137,7 +138,7 @@ def test_invalid_configs_fail_clearly_and_write_nothing(data, index, workdir, ca
         target = target.setdefault(part, {})
     target[path_parts[-1]] = data.draw(bad_values)
     path = workdir / "bad.toml"
-    path.write_text(to_toml(config))
+    path.write_text(tomli_w.dumps(config))
     out = workdir / "untouched"
     out.mkdir(exist_ok=True)
     (out / "app.json").write_text('{"keep": true}\n')
@@ -159,7 +160,7 @@ def test_every_deployment_strategy_lints_clean(strategy, workdir, capsys):
         "functions": {"api": {"source": "src", "routes": ["GET /x"]}},
     }
     path = workdir / f"{strategy}.toml"
-    path.write_text(to_toml(config))
+    path.write_text(tomli_w.dumps(config))
     out = workdir / f"out-{strategy}"
     code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "c")])
     assert code == 0, capsys.readouterr().err

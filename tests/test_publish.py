@@ -12,10 +12,13 @@ from moto import mock_aws
 from generator import cli
 from generator.output.bundles import Asset
 from generator.output.publish import publish
-from tests.conftest import SHIPPED
 
 ACCOUNT = "123456789012"  # moto's default account
-CONFIG = ["--config", str(SHIPPED)]
+
+
+@pytest.fixture
+def config_args(reference_path):
+    return ["--config", str(reference_path)]
 
 
 @pytest.fixture
@@ -66,28 +69,30 @@ def test_only_changed_code_is_uploaded(aws):
     assert base64.b64decode(Asset("api", b"v2").code_sha256) == hashlib.sha256(b"v2").digest()
 
 
-def test_cli_publish_to_a_target_region(aws, capsys):
+def test_cli_publish_to_a_target_region(config_args, aws, capsys):
     make_bucket("us-east-1")
-    assert cli.main([*CONFIG, "publish", "--region", "us-east-1"]) == 0
+    assert cli.main([*config_args, "publish", "--region", "us-east-1"]) == 0
     out = capsys.readouterr().out
     assert "2 uploaded, 0 already present" in out
-    assert cli.main([*CONFIG, "publish", "--region", "us-east-1"]) == 0
+    assert cli.main([*config_args, "publish", "--region", "us-east-1"]) == 0
     assert "0 uploaded, 2 already present" in capsys.readouterr().out
 
 
-def test_cli_publish_rejects_a_non_target_region(aws, capsys):
-    assert cli.main([*CONFIG, "publish", "--region", "eu-central-1"]) == 2
+def test_cli_publish_rejects_a_non_target_region(config_args, aws, capsys):
+    assert cli.main([*config_args, "publish", "--region", "eu-central-1"]) == 2
     assert "'eu-central-1' is not a target region" in capsys.readouterr().err
 
 
-def test_cli_publishes_the_zips_a_build_wrote(aws, tmp_path, capsys):
+def test_cli_publishes_the_zips_a_build_wrote(config_args, aws, tmp_path, capsys):
     from generator.output.bundles import write
 
     make_bucket("us-east-1")
     built = [Asset("api", b"tested bytes")]
     write(built, tmp_path / "assets")
     assert (
-        cli.main([*CONFIG, "publish", "--region", "us-east-1", "--from", str(tmp_path / "assets")])
+        cli.main(
+            [*config_args, "publish", "--region", "us-east-1", "--from", str(tmp_path / "assets")]
+        )
         == 0
     )
     assert "1 uploaded, 0 already present" in capsys.readouterr().out

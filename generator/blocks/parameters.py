@@ -1,20 +1,21 @@
 """Parameters that let one regional template serve every region and account.
 
-StackSet instances get these from the StackSet, so the template holds no literal
-home region or central account id.
+StackSet instances get these from the StackSet (and `sam deploy` from samconfig.toml), so
+a regional template holds no literal home region or central account id.
 """
 
 from __future__ import annotations
 
 from troposphere import AWSHelperFn, Equals, If, Parameter, Ref, Sub, Template
 
-HOME_REGION = "HomeRegion"
-CENTRAL_ACCOUNT = "CentralAccountId"
+from generator.vocabulary import CENTRAL_ACCOUNT, HOME_REGION, LOG_LEVEL
+
 CENTRAL_IS_HERE = "CentralAccountIsThisAccount"
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
-def add_home_region(template: Template) -> Parameter:
+def home_region(template: Template) -> Parameter:
     return template.add_parameter(
         Parameter(
             HOME_REGION,
@@ -25,30 +26,45 @@ def add_home_region(template: Template) -> Parameter:
     )
 
 
-def add_central_account(template: Template) -> Parameter:
-    """The account of the artifact buckets, log destinations and event bus; '' = this one."""
-    parameter = template.add_parameter(
+class CentralAccount:
+    """The account of the artifact buckets, log destinations and event bus: the
+    `CentralAccountId` parameter, where empty means this stack's own account."""
+
+    def __init__(self, template: Template) -> None:
+        self.parameter = template.add_parameter(
+            Parameter(
+                CENTRAL_ACCOUNT,
+                Type="String",
+                Default="",
+                AllowedPattern=r"^(\d{12})?$",
+                Description="Account that owns the artifact buckets, log destinations and "
+                "event bus. Empty means this stack's own account.",
+            )
+        )
+        template.add_condition(CENTRAL_IS_HERE, Equals(Ref(self.parameter), ""))
+
+    @property
+    def value(self) -> If:
+        return If(CENTRAL_IS_HERE, Ref("AWS::AccountId"), Ref(self.parameter))
+
+    def arn(self, service: str, resource: str, *, region: AWSHelperFn | None = None) -> Sub:
+        """An ARN in the central account, in `region` (default: this stack's region)."""
+        where = "${AWS::Region}" if region is None else "${Region}"
+        variables: dict[str, object] = {"Account": self.value}
+        if region is not None:
+            variables["Region"] = region
+        return Sub(
+            f"arn:${{AWS::Partition}}:{service}:{where}:${{Account}}:{resource}", **variables
+        )
+
+
+def log_level(template: Template, default: str) -> Parameter:
+    return template.add_parameter(
         Parameter(
-            CENTRAL_ACCOUNT,
+            LOG_LEVEL,
             Type="String",
-            Default="",
-            AllowedPattern=r"^(\d{12})?$",
-            Description="Account that owns the artifact buckets, log destinations and event "
-            "bus. Empty means this stack's own account.",
+            Default=default,
+            AllowedValues=LOG_LEVELS,
+            Description="Log level of every function (Powertools POWERTOOLS_LOG_LEVEL).",
         )
     )
-    template.add_condition(CENTRAL_IS_HERE, Equals(Ref(parameter), ""))
-    return parameter
-
-
-def central_account() -> If:
-    return If(CENTRAL_IS_HERE, Ref("AWS::AccountId"), Ref(CENTRAL_ACCOUNT))
-
-
-def central_arn(service: str, resource: str, *, region: AWSHelperFn | str | None = None) -> Sub:
-    """An ARN in the central account, in `region` (default: this stack's region)."""
-    where = "${AWS::Region}" if region is None else "${Region}"
-    variables: dict = {"Account": central_account()}
-    if region is not None:
-        variables["Region"] = region
-    return Sub(f"arn:${{AWS::Partition}}:{service}:{where}:${{Account}}:{resource}", **variables)

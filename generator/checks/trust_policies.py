@@ -1,8 +1,11 @@
 """Every role trusts exactly one principal, with a condition against the confused deputy.
 
 A service role trusts one service and carries aws:SourceAccount, aws:SourceArn or the
-sts:ExternalId that the service documents; a cross-account role trusts one account.
+sts:ExternalId that the service documents; a cross-account role trusts one account. The
+one exception is a service's regional principals (`cloudformation.<region>.amazonaws.com`),
+which StackSets requires beside the global one for regions that are disabled by default.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ def _condition_keys(statement: dict[str, Any]) -> set[str]:
     return {key for block in statement.get("Condition", {}).values() for key in block}
 
 
+def _regional_forms(services: list[Any]) -> bool:
+    """Whether the principals are one service's global and regional names."""
+    if not all(isinstance(s, str) and s.endswith(".amazonaws.com") for s in services):
+        return False
+    names = {s.split(".", 1)[0] for s in services}
+    return len(names) == 1 and f"{names.pop()}.amazonaws.com" in services
+
+
 def _problems(document: dict[str, Any]) -> list[str]:
     statements = document.get("Statement", [])
     if len(statements) != 1:
@@ -36,7 +47,7 @@ def _problems(document: dict[str, Any]) -> list[str]:
         problems.append(f"principal kinds {sorted(principal)}; expected one Service or AWS")
     else:
         (value,) = principal.values()
-        if isinstance(value, list) and len(value) != 1:
+        if isinstance(value, list) and len(value) != 1 and not _regional_forms(value):
             problems.append(f"{len(value)} principals; expected exactly one")
         if value == "*":
             problems.append("trusts everyone")

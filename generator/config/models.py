@@ -414,8 +414,8 @@ class Config(_Model):
     alarms: Alarms = Field(default_factory=Alarms)
     functions: dict[str, Function]
 
-    # The folder that function sources are relative to: the config file's own.
-    _root: Path = PrivateAttr(default=Path("."))
+    # The file it was read from; function sources are relative to its folder.
+    _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
 
     @field_validator("functions")
     @classmethod
@@ -456,7 +456,11 @@ class Config(_Model):
         return sorted(self.functions)
 
     def source_dir(self, function: str) -> Path:
-        return (self._root / self.functions[function].source).resolve()
+        return (self.path.parent / self.functions[function].source).resolve()
+
+    @property
+    def path(self) -> Path:
+        return self._path
 
 
 def _check_region(region: str) -> str:
@@ -538,7 +542,7 @@ def load(path: Path | str = DEFAULT_CONFIG) -> Config:
             allowed[f"functions.{name}"] = list(Function.model_fields)
         problems = [_describe(e, allowed) for e in exc.errors(include_url=False)]
         raise ConfigError(path, problems) from None
-    config._root = path.parent
+    config._path = path
     missing = [
         f"functions.{name}.source: folder {fn.source!r} does not exist "
         f"(looked in {config.source_dir(name)})"

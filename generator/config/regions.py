@@ -43,3 +43,36 @@ def home_regions(with_connection: bool) -> tuple[str, ...]:
     services = HOME_SERVICES + ((CONNECTION_SERVICE,) if with_connection else ())
     offered = [set(session.get_available_regions(s, partition_name="aws")) for s in services]
     return tuple(r for r in commercial_regions() if all(r in o for o in offered))
+
+
+# Regions launched before March 20, 2019 are enabled in every account; every later region
+# is disabled by default ("opt-in"). A StackSet administration role needs the regional
+# principal `cloudformation.<region>.amazonaws.com` to deploy to an opt-in region.
+# https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
+DEFAULT_REGIONS = frozenset(
+    {
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    }
+)
+
+
+def opt_in(region: str) -> bool:
+    """Whether the region is disabled by default and must be enabled in each account."""
+    return region not in DEFAULT_REGIONS

@@ -14,10 +14,17 @@ import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.vocabulary import asset_key
 
+if TYPE_CHECKING:
+    from generator.config import Config
+
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# The pre-traffic hook ships inside the generator package, not with the application.
+HOOK = "pretraffic-hook"
+HOOK_SOURCE = Path(__file__).resolve().parent.parent / "hook"
 EXCLUDED_DIRS = {"__pycache__", ".pytest_cache", "tests"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
@@ -54,16 +61,30 @@ def _files(source: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(source).as_posix())
 
 
+class EmptyBundleError(Exception):
+    """A function folder with nothing to ship."""
+
+
 def bundle(function: str, source: Path) -> Asset:
     """Zip a function folder the same way on every machine."""
+    files = _files(source) if source.is_dir() else []
+    if not files:
+        raise EmptyBundleError(f"{function}: no files to bundle in {source}")
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for path in _files(source):
+        for path in files:
             info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_EPOCH)
             info.external_attr = 0o100644 << 16
             info.create_system = 3  # Unix, so the mode above is honoured on every platform
             archive.writestr(info, path.read_bytes())
     return Asset(function=function, data=buffer.getvalue())
+
+
+def bundle_all(config: Config) -> dict[str, Asset]:
+    """Every function of the config, and the pre-traffic hook."""
+    found = {name: bundle(name, config.source_dir(name)) for name in config.function_names}
+    found[HOOK] = bundle(HOOK, HOOK_SOURCE)
+    return found
 
 
 def write(assets: list[Asset], out_dir: Path) -> list[Path]:

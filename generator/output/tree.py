@@ -12,8 +12,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from generator.checks.quotas import minify
-
 
 def read_tree(root: Path) -> dict[str, str]:
     if not root.is_dir():
@@ -58,12 +56,3 @@ def stale(root: Path, files: dict[str, str]) -> list[str]:
     return sorted(
         name for name in set(current) | set(files) if current.get(name) != files.get(name)
     )
-
-
-def write_minified(build, out_dir: Path) -> Path:
-    """Whitespace-free copies of the templates, the bodies that are deployed (and that
-    CloudFormation's size limits count)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in build.data.items():
-        (out_dir / name).write_text(minify(data) + "\n", encoding="utf-8")
-    return out_dir

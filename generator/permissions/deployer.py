@@ -23,13 +23,14 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from troposphere import Ref, Sub, Template, iam
 
 from generator.blocks import policies as iam_helpers
+from generator.checks.quotas import MAX_MANAGED_POLICY_CHARS
+from generator.output.render import size
 from generator.permissions import iam_data
 
 HANDLERS = ("create", "read", "update", "delete", "list")
+# Room left in each managed policy for the document's own envelope (Version, brackets).
+PACKING_MARGIN = 200
 SCHEMA_REGION = "us-east-1"
-# IAM policies are capped at 6,144 characters (managed policy, whitespace excluded).
-# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
-MANAGED_POLICY_CHARS = 6144
 
 # Calls a resource type makes that its schema does not list: a type without handler
 # data, or a service acting on the caller's behalf.
@@ -146,6 +147,9 @@ def statements(actions: Sequence[str], scope: Scope) -> list[Statement]:
     wildcard: list[str] = []
     pass_role = False
     for action in actions:
+        if action.endswith(":PassConnection"):
+            # Granted on the one connection a pipeline uses, by the stack that knows it.
+            continue
         if action == "iam:PassRole":
             pass_role = True
         elif iam_data.wildcard_only(action):
@@ -197,8 +201,7 @@ def passed_to(templates: Iterable[dict]) -> list[str]:
 
 
 def _size(statement: Statement) -> int:
-    document = iam_helpers.as_dict(iam_helpers.document(statement))
-    return len(json.dumps(document, separators=(",", ":")))
+    return size(iam_helpers.document(statement))
 
 
 def managed_policies(
@@ -209,7 +212,7 @@ def managed_policies(
     used = 0
     for statement in statements_:
         size = _size(statement)
-        if packs[-1] and used + size > MANAGED_POLICY_CHARS - 200:
+        if packs[-1] and used + size > MAX_MANAGED_POLICY_CHARS - PACKING_MARGIN:
             packs.append([])
             used = 0
         packs[-1].append(statement)

@@ -11,185 +11,169 @@ Deployed once per target region by a StackSet into the central (pipeline) accoun
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from awacs import firehose as firehose_actions
 from awacs import kms as kms_actions
-from awacs import s3 as s3_actions
-from awacs.aws import ArnLike, Condition, Statement, StringEquals, StringLike
-from troposphere import GetAtt, Join, Output, Parameter, Ref, Select, Sub, Template, logs
+from awacs.aws import ArnLike, StringEquals, StringLike
+from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Select, Sub, logs
 
-from generator import vocabulary as naming
-from generator.blocks import buckets, parameters, principals
-from generator.blocks import policies as iam
-from generator.config import Config
-
-SOURCE_ACCOUNTS = "SourceAccountIds"
-
-
-def build(config: Config) -> Template:
-    return Bootstrap(config).template
+from generator import vocabulary as names
+from generator.blocks import buckets, parameters, policies, principals, roles
+from generator.blocks.buckets import AccessLogBucket, Bucket
+from generator.blocks.keys import Key
+from generator.blocks.roles import Role
+from generator.stacks.base import Stack
 
 
-class Bootstrap:
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.app = config.application.name
-        self.template = Template(
-            Description=f"{self.app}: regional bootstrap in the central account (artifact "
-            "bucket, log destination). Deployed by a StackSet to every target region."
+class Bootstrap(Stack):
+    """Artifact bucket and log destination of one region, in the central account."""
+
+    contents = (
+        "home_region",
+        "source_accounts",
+        "artifact_key",
+        "access_logs",
+        "artifact_bucket",
+        "log_destination",
+    )
+
+    def describe(self) -> str:
+        return (
+            f"{self.app}: regional bootstrap in the central account (artifact bucket, log "
+            "destination). Deployed by a StackSet to every target region."
         )
-        self.home_region = parameters.add_home_region(self.template)
-        self.account_count = len(config.targets.accounts)
-        if self.account_count:
-            self.template.add_parameter(
-                Parameter(
-                    SOURCE_ACCOUNTS,
-                    Type="CommaDelimitedList",
-                    Description=f"The {self.account_count} target accounts that deploy the "
-                    "application from this bucket and send their logs here, in config order.",
-                )
-            )
-        self.key = self._artifact_key()
-        self.access_logs = buckets.access_log_bucket(
-            self.template, self.key, config.logging.access_log_expire_days
-        )
-        self.bucket = self._artifact_bucket()
-        self._log_destination()
 
-    def accounts(self) -> list:
+    @cached_property
+    def home_region(self) -> Parameter:
+        return parameters.home_region(self.template)
+
+    @cached_property
+    def source_accounts(self) -> list[AWSHelperFn]:
         """The source accounts: each from the parameter, or this account when none is set.
 
         One `Fn::Select` per configured account keeps account ids out of the template
         while letting each be used inside an ARN.
         """
-        if not self.account_count:
+        count = len(self.config.targets.accounts)
+        if not count:
             return [Ref("AWS::AccountId")]
-        return [Select(i, Ref(SOURCE_ACCOUNTS)) for i in range(self.account_count)]
+        self.template.add_parameter(
+            Parameter(
+                names.SOURCE_ACCOUNTS,
+                Type="CommaDelimitedList",
+                Description=f"The {count} target accounts that deploy the application from "
+                "this bucket and send their logs here, in config order.",
+            )
+        )
+        return [Select(i, Ref(names.SOURCE_ACCOUNTS)) for i in range(count)]
 
+    @property
     def readers(self) -> principals.Readers:
-        return principals.readers(self.config.targets, self.accounts())
+        return principals.readers(self.config.targets, self.source_accounts)
 
-    def per_account(self, pattern: str) -> list[Sub]:
-        """`pattern` (with `${Account}`) for each source account and this one: CloudWatch
-        Logs tests a new destination on this (the recipient) account's behalf.
-        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination-Account.html
-        """
-        accounts = self.accounts()
-        if Ref("AWS::AccountId") not in accounts:
-            accounts = [*accounts, Ref("AWS::AccountId")]
-        return [Sub(pattern, Account=account) for account in accounts]
-
-    def _artifact_key(self):
-        via_s3 = {"kms:ViaService": Sub("s3.${AWS::Region}.amazonaws.com")}
-        readers = self.readers()
-        grants = [
-            # The target accounts' deployments read code through S3: decrypt only.
-            buckets.key_statement(
-                "TargetAccountsDecryptCodeThroughS3",
-                readers.principal,
-                [kms_actions.Decrypt, kms_actions.DescribeKey],
-                StringEquals({**via_s3, **readers.org_equals}),
-                *readers.conditions,
-            ),
-            # This account's publisher (IAM decides who) writes code through S3.
-            buckets.account_through_s3(
-                "AccountWritesCodeThroughS3",
-                [
-                    kms_actions.Encrypt,
-                    kms_actions.GenerateDataKey,
-                    kms_actions.Decrypt,
-                    kms_actions.DescribeKey,
-                ],
-            ),
-            buckets.access_log_grant(),
-        ]
-        return buckets.customer_key(
+    @cached_property
+    def artifact_key(self) -> Key:
+        key = Key(
             self.template,
             "ArtifactKey",
             description=f"{self.app}: encrypts this region's Lambda code artifacts",
             alias=f"{self.app}-artifacts",
-            grants=grants,
+        )
+        # The publisher (a CodeBuild role of the pipeline stack) writes code through S3.
+        key.delegate(
+            "s3",
+            [
+                kms_actions.Encrypt,
+                kms_actions.GenerateDataKey,
+                kms_actions.Decrypt,
+                kms_actions.DescribeKey,
+            ],
+        )
+        return key
+
+    @cached_property
+    def access_logs(self) -> AccessLogBucket:
+        return AccessLogBucket(
+            self.template, expire_days=self.config.logging.access_log_expire_days
         )
 
-    def _artifact_bucket(self):
-        readers = self.readers()
-        read = Statement(
-            Sid="TargetAccountsReadCode",
-            Effect="Allow",
-            Principal=readers.principal,
-            Action=[s3_actions.GetObject, s3_actions.GetObjectVersion],
-            Resource=[Join("", [GetAtt("ArtifactBucket", "Arn"), "/*"])],
-        )
-        if readers.conditions:
-            read.Condition = Condition([StringEquals(readers.org_equals), *readers.conditions])
-        bucket = buckets.hardened_bucket(
+    @cached_property
+    def artifact_bucket(self) -> Bucket:
+        """Current code stays: a rollback may need any released version."""
+        bucket = Bucket(
             self.template,
             "ArtifactBucket",
-            name=naming.artifact_bucket(self.config.application.bucket_prefix),
-            key=self.key,
-            # Current code stays: a rollback may need any released version.
+            name=names.artifact_bucket(self.config.application.bucket_prefix),
+            key=self.artifact_key,
             lifecycle=[buckets.keep_current("ExpireReplacedObjects")],
-            access_logs=buckets.AccessLogs(self.access_logs, "artifact-bucket/"),
-            policy=[read],
+            access_logs=self.access_logs,
+            log_prefix="artifact-bucket/",
         )
+        # The target accounts' deployments read code (Lambda fetches it with the
+        # deploying principal's credentials).
+        bucket.grant_readers(self.readers, "TargetAccountsReadCode")
         self.template.add_output(
             Output(
                 "ArtifactBucketName",
-                Value=Ref(bucket),
+                Value=bucket.ref,
                 Description="Bucket the function zips are published to in this region.",
             )
         )
         return bucket
 
-    def _log_destination(self) -> None:
-        """The region's destination, whose target is its stream in the home region."""
-        stream = Sub(
-            "arn:${AWS::Partition}:firehose:${HomeRegion}:${AWS::AccountId}:deliverystream/"
-            + naming.delivery_stream(self.app, "${AWS::Region}")
+    def _per_account(self, pattern: str) -> list[Sub]:
+        """`pattern` (with `${Account}`) for each source account and this one: CloudWatch
+        Logs tests a new destination on this (the recipient) account's behalf.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination-Account.html
+        """
+        accounts = list(self.source_accounts)
+        if Ref("AWS::AccountId") not in accounts:
+            accounts.append(Ref("AWS::AccountId"))
+        return [Sub(pattern, Account=account) for account in accounts]
+
+    def _destination_role(self, stream: Sub) -> Role:
+        """CloudWatch Logs assumes this role in this region for the source accounts.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination.html
+        """
+        targets = self.config.targets
+        if targets.organizational_units:
+            conditions = [
+                StringEquals({"aws:SourceOrgID": targets.organization_id}),
+                ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:logs:${AWS::Region}:*:*")}),
+            ]
+        else:
+            pattern = "arn:${AWS::Partition}:logs:${AWS::Region}:${Account}:*"
+            conditions = [StringLike({"aws:SourceArn": self._per_account(pattern)})]
+        return roles.for_service(
+            self.template,
+            "LogDestinationRole",
+            "logs.amazonaws.com",
+            conditions=conditions,
+            description="CloudWatch Logs puts this region's logs on its central stream.",
+            statements=[
+                policies.allow(
+                    "PutToOwnRegionStream",
+                    [firehose_actions.PutRecord, firehose_actions.PutRecordBatch],
+                    [stream],
+                )
+            ],
         )
-        # CloudWatch Logs assumes this role in this region on behalf of the source accounts.
-        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination.html
+
+    def _destination_policy(self, destination_arn: Sub) -> Join:
+        """The destination policy is a JSON string; the account list is joined into it.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
+        """
         organization = self.config.targets.organization_id
         if self.config.targets.organizational_units:
-            trust = iam.service_trust(
-                "logs.amazonaws.com",
-                StringEquals({"aws:SourceOrgID": organization}),
-                ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:logs:${AWS::Region}:*:*")}),
-            )
+            principal: list[object] = [
+                '"*"},"Condition":{"StringEquals":{"aws:PrincipalOrgID":"'
+                + str(organization)
+                + '"}}'
+            ]
         else:
-            trust = iam.service_trust(
-                "logs.amazonaws.com",
-                StringLike(
-                    {
-                        "aws:SourceArn": self.per_account(
-                            "arn:${AWS::Partition}:logs:${AWS::Region}:${Account}:*"
-                        )
-                    }
-                ),
-            )
-        role = self.template.add_resource(
-            iam.role(
-                "LogDestinationRole",
-                trust,
-                [
-                    iam.allow(
-                        "PutToOwnRegionStream",
-                        [firehose_actions.PutRecord, firehose_actions.PutRecordBatch],
-                        [stream],
-                    )
-                ],
-                description="CloudWatch Logs puts this region's logs on its central stream.",
-            )
-        )
-        name = naming.logs_destination(self.app)
-        destination_arn = iam.arn("logs", f"destination:{name}")
-        # The destination policy is a JSON string; the account list is joined into it.
-        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
-        if self.config.targets.organizational_units:
-            who = '"*"},"Condition":{"StringEquals":{"aws:PrincipalOrgID":"' + organization + '"}}'
-            principal = [who]
-        else:
-            principal = ['["', Join('","', self.accounts()), '"]}']
-        policy = Join(
+            principal = ['["', Join('","', self.source_accounts), '"]}']
+        return Join(
             "",
             [
                 '{"Version":"2012-10-17","Statement":[{"Sid":"SourceAccountsSubscribe",'
@@ -200,13 +184,24 @@ class Bootstrap:
                 '"}]}',
             ],
         )
+
+    @cached_property
+    def log_destination(self) -> logs.Destination:
+        """The region's destination, whose target is its stream in the home region."""
+        stream = Sub(
+            f"arn:${{AWS::Partition}}:firehose:${{{self.home_region.title}}}:${{AWS::AccountId}}:"
+            f"deliverystream/{names.delivery_stream(self.app, '${AWS::Region}')}"
+        )
+        name = names.logs_destination(self.app)
         destination = self.template.add_resource(
             logs.Destination(
                 "LogDestination",
                 DestinationName=name,
-                RoleArn=GetAtt(role, "Arn"),
+                RoleArn=self._destination_role(stream).arn,
                 TargetArn=stream,
-                DestinationPolicy=policy,
+                DestinationPolicy=self._destination_policy(
+                    policies.arn("logs", f"destination:{name}")
+                ),
             )
         )
         self.template.add_output(
@@ -216,3 +211,4 @@ class Bootstrap:
                 Description="Subscription target for this region's application log groups.",
             )
         )
+        return destination

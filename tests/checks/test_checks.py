@@ -8,32 +8,28 @@ import json
 import pytest
 from troposphere import Template
 
-from generator.blocks import buckets
+from generator.blocks import buckets, roles
 from generator.blocks import policies as iam
+from generator.blocks.buckets import AccessLogBucket, Bucket
+from generator.blocks.keys import Key
 from generator.checks import bucket_hardening, key_rotation, trust_policies
 
 
 @pytest.fixture(scope="module")
 def good() -> dict:
     template = Template()
-    key = buckets.customer_key(template, "Key", description="k", alias="k")
-    logs = buckets.access_log_bucket(template, key, 30, title="Logs")
-    buckets.hardened_bucket(
+    key = Key(template, "Key", description="k", alias="k")
+    logs = AccessLogBucket(template, expire_days=30, title="Logs")
+    Bucket(
         template,
         "Data",
         name="data",
         key=key,
         lifecycle=[buckets.keep_current("Keep")],
-        access_logs=buckets.AccessLogs(logs, "data/"),
+        access_logs=logs,
+        log_prefix="data/",
     )
-    template.add_resource(
-        iam.role(
-            "Role",
-            iam.service_trust("lambda.amazonaws.com", iam.source_account()),
-            [],
-            description="r",
-        )
-    )
+    roles.for_service(template, "Role", "lambda.amazonaws.com", description="r")
     return json.loads(json.dumps(template.to_dict()))
 
 
@@ -77,10 +73,36 @@ def test_missing_tls_only_policy_is_named(good):
     assert messages == ["bucket policy does not deny aws:SecureTransport = false"]
 
 
-def test_access_log_skip_needs_a_reason(good):
+LOG_TARGET_BREAKAGES = {
+    "receives server access logs, so its default encryption must be SSE-S3": lambda p: p[
+        "BucketEncryption"
+    ]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"].update(
+        SSEAlgorithm="aws:kms", KMSMasterKeyID="k"
+    ),
+    "receives server access logs and must not log itself": lambda p: p.update(
+        LoggingConfiguration={"DestinationBucketName": {"Ref": "Logs"}}
+    ),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(LOG_TARGET_BREAKAGES))
+def test_log_target_breakage_is_named(problem, good):
     bad = copy.deepcopy(good)
-    bad["Resources"]["Logs"]["Metadata"]["checkov"]["skip"][0]["comment"] = ""
-    assert [f.resource for f in bucket_hardening.check(bad)] == ["Logs"]
+    LOG_TARGET_BREAKAGES[problem](bad["Resources"]["Logs"]["Properties"])
+    messages = [f.message for f in bucket_hardening.check(bad) if f.resource == "Logs"]
+    assert problem in messages, messages
+
+
+def test_log_delivery_without_source_conditions_is_named(good):
+    bad = copy.deepcopy(good)
+    statements = bad["Resources"]["LogsPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (delivery,) = [s for s in statements if s["Sid"] == "AccessLogsFromData"]
+    del delivery["Condition"]["ArnLike"]
+    messages = [f.message for f in bucket_hardening.check(bad) if f.resource == "Logs"]
+    assert messages == [
+        "statement 'AccessLogsFromData' admits logging.s3.amazonaws.com without "
+        "aws:SourceArn and aws:SourceAccount"
+    ]
 
 
 def test_unrotated_key_is_named(good):

@@ -12,7 +12,7 @@ from policy_sentry.querying.actions import get_actions_that_support_wildcard_arn
 from generator import config as config_module
 from generator.build import build
 from generator.config.regions import commercial_regions
-from generator.stacks import app as app_stack
+from generator.stacks.app import function as function_parts
 from tests.conftest import resources_of_type
 from tests.policies import as_list, statements
 
@@ -33,7 +33,7 @@ def test_no_transform_and_python311(app_template):
     assert functions and all(f["Properties"]["Runtime"] == "python3.11" for f in functions.values())
 
 
-def test_each_alias_is_wired_to_its_group_alarms_and_hook(app_template, shipped_build):
+def test_each_alias_is_wired_to_its_group_alarms_and_hook(app_template, reference_build):
     resources = app_template["Resources"]
     aliases = resources_of_type(app_template, "AWS::Lambda::Alias")
     assert len(aliases) == 1
@@ -80,13 +80,13 @@ def test_each_alias_is_wired_to_its_group_alarms_and_hook(app_template, shipped_
         assert ref(env["TARGET_FUNCTION_ARN"]) == version_id
         assert env["HEALTH_PATH"] == "/health"
         hook_key = hook["Properties"]["Code"]["S3Key"]
-        hook_asset = next(a for a in shipped_build.assets if a.function == "pretraffic-hook")
+        hook_asset = next(a for a in reference_build.assets if a.function == "pretraffic-hook")
         assert hook_key == hook_asset.key
 
 
-def test_version_pins_code_and_is_retained(app_template, shipped_build):
+def test_version_pins_code_and_is_retained(app_template, reference_build):
     versions = resources_of_type(app_template, "AWS::Lambda::Version")
-    asset = next(a for a in shipped_build.assets if a.function == "api")
+    asset = next(a for a in reference_build.assets if a.function == "api")
     ((version_id, version),) = versions.items()
     assert version["DeletionPolicy"] == "Retain"
     assert version["Properties"]["CodeSha256"] == asset.code_sha256
@@ -155,7 +155,7 @@ def test_version_id_stays_without_versioned_change(change, write_config, tmp_pat
 def test_version_id_changes_with_runtime_and_layers(write_config, monkeypatch):
     path = write_config()
     baseline = _version_id(path)
-    monkeypatch.setattr(app_stack, "RUNTIME", "python3.12")
+    monkeypatch.setattr(function_parts, "RUNTIME", "python3.12")
     assert _version_id(path) != baseline
     monkeypatch.undo()
     monkeypatch.setattr("generator.blocks.layers.POWERTOOLS_VERSION", "3.38.0")
@@ -193,9 +193,9 @@ def test_hook_invokes_only_its_function_versions(app_template):
 
 
 @pytest.mark.parametrize("name", ["app.json", "bootstrap.json"])
-def test_regional_templates_have_no_region_or_account_literals(name, shipped_build):
+def test_regional_templates_have_no_region_or_account_literals(name, reference_build):
     regions = "|".join(map(re.escape, commercial_regions()))
-    body = shipped_build.files[name]
+    body = reference_build.files[name]
     assert not re.search(rf"\b({regions})\b", body)
     assert not re.search(r"\b\d{12}\b", body)
 

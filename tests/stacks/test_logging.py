@@ -8,17 +8,18 @@ import json
 import pytest
 
 from generator import config as config_module
-from generator.build import build, lint_regions
+from generator.build import build
 from generator.checks import bucket_hardening, iam_audit, key_rotation, trust_policies
 from generator.checks.lint import lint
+from generator.stacks import BY_FILE
 from tests.conftest import resources_of_type
 
 TEMPLATES = ["app.json", "bootstrap.json", "logging.json"]
 
 
 @pytest.fixture(scope="module")
-def templates(shipped_build):
-    return {name: json.loads(shipped_build.files[name]) for name in TEMPLATES}
+def templates(reference_build):
+    return {name: json.loads(reference_build.files[name]) for name in TEMPLATES}
 
 
 def sub_text(value):
@@ -31,13 +32,13 @@ def resolve_region(pattern: str, region: str, home: str) -> str:
     return pattern.replace("${AWS::Region}", region).replace("${HomeRegion}", home)
 
 
-def test_log_chain_reaches_the_archive_from_every_region(templates, shipped_raw):
+def test_log_chain_reaches_the_archive_from_every_region(templates, reference_raw):
     app, boot, central = (
         templates["app.json"],
         templates["bootstrap.json"],
         templates["logging.json"],
     )
-    home = shipped_raw["application"]["home_region"]
+    home = reference_raw["application"]["home_region"]
     groups = resources_of_type(app, "AWS::Logs::LogGroup")
     filters = resources_of_type(app, "AWS::Logs::SubscriptionFilter")
     (destination,) = resources_of_type(boot, "AWS::Logs::Destination").values()
@@ -52,7 +53,7 @@ def test_log_chain_reaches_the_archive_from_every_region(templates, shipped_raw)
     for props in subscribed.values():
         pattern = sub_text(props["DestinationArn"])
         assert pattern.endswith(f":logs:${{AWS::Region}}:${{Account}}:destination:{dest_name}")
-    for region in shipped_raw["targets"]["regions"]:
+    for region in reference_raw["targets"]["regions"]:
         # ... the destination (same region) targets its region's stream in the home region ...
         target = resolve_region(sub_text(destination["Properties"]["TargetArn"]), region, home)
         assert target.startswith(f"arn:${{AWS::Partition}}:firehose:{home}:")
@@ -64,7 +65,7 @@ def test_log_chain_reaches_the_archive_from_every_region(templates, shipped_raw)
         assert stream["ErrorOutputPrefix"].startswith(f"errors/{region}/")
         processors = [p["Type"] for p in stream["ProcessingConfiguration"]["Processors"]]
         assert processors == ["Decompression", "CloudWatchLogProcessing", "AppendDelimiterToRecord"]
-    assert len(streams) == len(shipped_raw["targets"]["regions"])
+    assert len(streams) == len(reference_raw["targets"]["regions"])
 
 
 def test_every_bucket_key_and_role_passes_the_shared_checks(templates):
@@ -114,18 +115,31 @@ def test_event_forwarder_puts_only_on_the_central_bus(templates):
 
 def test_firehose_role_writes_only_the_archive_and_its_error_stream(templates):
     role = templates["logging.json"]["Resources"]["FirehoseDeliveryRole"]
-    resources = [sub_text(r) for s in only_statements(role) for r in s["Resource"]]
-    assert resources == [
-        "arn:${AWS::Partition}:s3:::shop-central-logs-${AWS::AccountId}-${AWS::Region}",
-        "arn:${AWS::Partition}:s3:::shop-central-logs-${AWS::AccountId}-${AWS::Region}/*",
-        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-        "/aws/kinesisfirehose/shop-central-logs:log-stream:S3Delivery",
+    granted = {s["Sid"]: s for s in only_statements(role)}
+    assert granted["WriteArchiveBucket"]["Resource"] == [
+        {"Fn::GetAtt": ["CentralLogBucket", "Arn"]}
     ]
+    assert granted["WriteArchiveObjects"]["Resource"] == [{"Fn::Sub": "${CentralLogBucket.Arn}/*"}]
+    crypto = granted["WriteArchiveCrypto"]
+    assert crypto["Resource"] == [{"Fn::GetAtt": ["LogsKey", "Arn"]}]
+    assert crypto["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == {
+        "Fn::GetAtt": ["CentralLogBucket", "Arn"]
+    }
+    assert [sub_text(r) for r in granted["LogDeliveryErrors"]["Resource"]] == [
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+        "/aws/kinesisfirehose/shop-central-logs:log-stream:S3Delivery"
+    ]
+    assert set(granted) == {
+        "WriteArchiveBucket",
+        "WriteArchiveObjects",
+        "WriteArchiveCrypto",
+        "LogDeliveryErrors",
+    }
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}}
 
 
-def test_alerts_and_dashboard(templates, shipped_raw):
+def test_alerts_and_dashboard(templates, reference_raw):
     central = templates["logging.json"]["Resources"]
     pattern = central["AlertOnFailures"]["Properties"]["EventPattern"]["$or"]
     assert {p["source"][0] for p in pattern} == {
@@ -139,7 +153,7 @@ def test_alerts_and_dashboard(templates, shipped_raw):
     }
     body = json.loads(sub_text(central["Dashboard"]["Properties"]["DashboardBody"]))
     metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
-    regions = shipped_raw["targets"]["regions"]
+    regions = reference_raw["targets"]["regions"]
     assert {w["properties"]["region"] for w in metric_widgets} == set(regions)
     for widget in metric_widgets:
         assert widget["properties"]["title"].startswith(widget["properties"]["region"])
@@ -148,22 +162,24 @@ def test_alerts_and_dashboard(templates, shipped_raw):
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
-def test_cfn_lint_clean_in_every_target_region(name, shipped_build):
-    regions = lint_regions(config_module.load("deployment.toml"), name)
+def test_cfn_lint_clean_in_every_target_region(name, reference_build, reference_path):
+    regions = BY_FILE[name].lint_regions(config_module.load(reference_path))
     assert len(regions) == (3 if name in ("app.json", "bootstrap.json") else 1)
-    assert lint(name, shipped_build.files[name], regions) == []
+    assert lint(name, reference_build.files[name], regions) == []
 
 
-def test_stackset_inputs_follow_the_waves(shipped_build, shipped_raw):
-    files = {k: json.loads(v) for k, v in shipped_build.files.items() if k.startswith("stacksets/")}
-    waves = shipped_raw["targets"]["waves"]
+def test_stackset_inputs_follow_the_waves(reference_build, reference_raw):
+    files = {
+        k: json.loads(v) for k, v in reference_build.files.items() if k.startswith("stacksets/")
+    }
+    waves = reference_raw["targets"]["waves"]
     for number, wave in enumerate(waves, start=1):
         instances = files[f"stacksets/app.wave-{number}.instances.json"]
         assert instances["Regions"] == wave
         assert instances["OperationPreferences"]["RegionOrder"] == wave
         assert instances["OperationPreferences"]["FailureTolerancePercentage"] == 0
     boot = files["stacksets/bootstrap.instances.json"]
-    assert boot["Regions"] == shipped_raw["targets"]["regions"]
+    assert boot["Regions"] == reference_raw["targets"]["regions"]
     params = {
         p["ParameterKey"]: p["ParameterValue"]
         for p in files["stacksets/app.stack-set.json"]["Parameters"]

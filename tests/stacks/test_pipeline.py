@@ -15,12 +15,12 @@ from generator.build import build
 from generator.checks import bucket_hardening, iam_audit, trust_policies
 from tests.conftest import REPO, resources_of_type
 
-STAGES = ["Source", "Build", "UpdatePipeline", "Foundation", "Publish", "Wave1", "Wave2"]
+STAGES = ["Source", "Build", "UpdatePipeline", "Foundation", "Publish", "Rollout"]
 
 
 @pytest.fixture(scope="module")
-def pipeline(shipped_build):
-    return json.loads(shipped_build.files["pipeline.json"])
+def pipeline(reference_build):
+    return json.loads(reference_build.files["pipeline.json"])
 
 
 def the_pipeline(template):
@@ -69,36 +69,39 @@ def test_foundation_deploys_logging_then_bootstrap_to_every_region(pipeline):
     assert config["FailureTolerancePercentage"] == "0"
 
 
-def test_waves_in_config_order_with_failure_tolerance_zero(pipeline, shipped_raw):
-    props = the_pipeline(pipeline)
-    waves = shipped_raw["targets"]["waves"]
-    (first,) = actions(props, "Wave1")
-    assert first["ActionTypeId"]["Provider"] == "CloudFormationStackSet"
-    config = first["Configuration"]
-    assert config["StackSetName"] == "shop-app"
-    assert config["TemplatePath"] == "BuildOutput::build/deploy/app.json"
-    assert config["Parameters"] == "BuildOutput::templates/params/app.json"
-    assert config["PermissionModel"] == "SELF_MANAGED"
-    assert config["DeploymentTargets"] == {"Fn::Join": [",", [{"Ref": "AWS::AccountId"}]]}
-    assert config["Regions"] == ",".join(waves[0])
-    approve, instances = actions(props, "Wave2")
+def test_the_rollout_is_one_stage_of_serial_actions_in_wave_order(pipeline, reference_raw):
+    """One stage: CodePipeline locks it per execution, so no two executions operate on
+    the app stack set at once; every action has its own RunOrder, so no two operations
+    of one execution overlap either."""
+    rollout = actions(the_pipeline(pipeline), "Rollout")
+    assert [a["Name"] for a in rollout] == ["Wave1", "ApproveWave2", "Wave2"]
+    assert [a["RunOrder"] for a in rollout] == [1, 2, 3]
+    wave1, approve, wave2 = rollout
     assert approve["ActionTypeId"]["Category"] == "Approval"
-    assert instances["RunOrder"] == 2
-    assert instances["ActionTypeId"]["Provider"] == "CloudFormationStackInstances"
-    assert instances["Configuration"]["Regions"] == ",".join(waves[1])
-    for action in (first, instances):
-        assert action["Configuration"]["FailureTolerancePercentage"] == "0"
-        assert action["Configuration"]["MaxConcurrentPercentage"] == "100"
+    assert "us-east-1, ap-southeast-2" in approve["Configuration"]["CustomData"]
+    waves = reference_raw["targets"]["waves"]
+    for action, regions in ((wave1, waves[0]), (wave2, waves[1])):
+        # Each wave deploys this execution's own template, not the stack set's current one.
+        assert action["ActionTypeId"]["Provider"] == "CloudFormationStackSet"
+        config = action["Configuration"]
+        assert config["StackSetName"] == "shop-app"
+        assert config["TemplatePath"] == "BuildOutput::build/deploy/app.json"
+        assert config["Parameters"] == "BuildOutput::templates/params/app.json"
+        assert config["PermissionModel"] == "SELF_MANAGED"
+        assert config["DeploymentTargets"] == {"Fn::Join": [",", [{"Ref": "AWS::AccountId"}]]}
+        assert config["Regions"] == ",".join(regions)
+        assert config["FailureTolerancePercentage"] == "0"
+        assert config["MaxConcurrentPercentage"] == "100"
 
 
-def test_every_region_is_deployed_exactly_once(shipped_build, shipped_raw):
-    props = the_pipeline(json.loads(shipped_build.files["pipeline.json"]))
+def test_every_region_is_deployed_exactly_once(reference_build, reference_raw):
+    props = the_pipeline(json.loads(reference_build.files["pipeline.json"]))
     deployed = []
     for stage in props["Stages"]:
         for action in stage["Actions"]:
             if action["Configuration"].get("StackSetName") == "shop-app":
                 deployed += action["Configuration"]["Regions"].split(",")
-    assert sorted(deployed) == sorted(shipped_raw["targets"]["regions"])
+    assert sorted(deployed) == sorted(reference_raw["targets"]["regions"])
 
 
 def test_roles_buckets_and_policies_pass_the_shared_checks(pipeline):
@@ -147,8 +150,8 @@ def test_pipeline_events_reach_the_central_bus(pipeline):
     assert rule["Targets"][0]["Arn"]["Fn::Sub"].endswith(":event-bus/shop-central")
 
 
-def test_execution_role_trusts_only_the_administration_role(shipped_build):
-    template = json.loads(shipped_build.files["stackset-execution-role.json"])
+def test_execution_role_trusts_only_the_administration_role(reference_build):
+    template = json.loads(reference_build.files["stackset-execution-role.json"])
     role = template["Resources"]["ExecutionRole"]["Properties"]
     assert role["RoleName"] == "AWSCloudFormationStackSetExecutionRole"
     (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
@@ -193,6 +196,9 @@ def test_s3_source_alternative(write_config):
 
 
 def test_no_approval_and_service_managed(write_config):
+    """OrganizationsAutoDeployment excludes DeploymentTargets and Regions, which every
+    wave needs: it is left out (Disabled) and each wave names its OUs and regions."""
+
     def edit(raw):
         raw.setdefault("pipeline", {})["approval_between_waves"] = False
         raw["targets"].update(
@@ -203,11 +209,14 @@ def test_no_approval_and_service_managed(write_config):
         )
 
     template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
-    props = the_pipeline(template)
-    (instances,) = actions(props, "Wave2")
-    assert instances["Configuration"]["DeploymentTargets"] == "ou-abcd-12345678"
-    (first,) = actions(props, "Wave1")
-    assert first["Configuration"]["PermissionModel"] == "SERVICE_MANAGED"
+    rollout = actions(the_pipeline(template), "Rollout")
+    assert [a["Name"] for a in rollout] == ["Wave1", "Wave2"]
+    for action in rollout:
+        config = action["Configuration"]
+        assert config["PermissionModel"] == "SERVICE_MANAGED"
+        assert config["DeploymentTargets"] == "ou-abcd-12345678"
+        assert "OrganizationsAutoDeployment" not in config
+        assert "AdministrationRoleArn" not in config
 
 
 def make_commands() -> dict[str, list[str]]:
@@ -240,14 +249,14 @@ def test_buildspec_runs_the_makefile_targets():
     assert set(spec["artifacts"]["files"]) >= {"templates/**/*", "build/assets/**/*"}
 
 
-def test_publish_buildspec_publishes_every_target_region(pipeline, shipped_raw):
+def test_publish_buildspec_publishes_every_target_region(pipeline, reference_raw):
     spec = yaml.safe_load(Path(REPO / "buildspec-publish.yml").read_text())
     (command,) = spec["phases"]["build"]["commands"]
     assert "make publish REGION=$region" in command and "$TARGET_REGIONS" in command
     assert "publish" in make_commands()
     env = pipeline["Resources"]["PublishProject"]["Properties"]["Environment"]
     variables = {v["Name"]: v["Value"] for v in env["EnvironmentVariables"]}
-    assert variables["TARGET_REGIONS"].split() == shipped_raw["targets"]["regions"]
+    assert variables["TARGET_REGIONS"].split() == reference_raw["targets"]["regions"]
 
 
 def test_publish_uploads_what_the_build_tested(pipeline):
@@ -259,28 +268,33 @@ def test_publish_uploads_what_the_build_tested(pipeline):
     assert "FROM=$CODEBUILD_SRC_DIR_BuildOutput/build/assets" in command
 
 
-def test_log_level_overrides_reach_their_regions(write_config):
+def test_log_level_overrides_follow_their_wave_one_operation_at_a_time(write_config):
     def edit(raw):
         raw["targets"]["log_level_overrides"] = {"us-east-1": "DEBUG", "eu-west-1": "ERROR"}
 
     props = the_pipeline(
         json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
     )
-    wave1 = actions(props, "Wave1")
-    assert [a["Name"] for a in wave1] == ["AppStackSet", "AppInstancesError"]
-    assert wave1[1]["RunOrder"] == 2
-    assert wave1[1]["Configuration"]["Regions"] == "eu-west-1"
-    assert wave1[1]["Configuration"]["ParameterOverrides"] == (
+    rollout = actions(props, "Rollout")
+    assert [a["Name"] for a in rollout] == [
+        "Wave1",
+        "Wave1Error",
+        "ApproveWave2",
+        "Wave2",
+        "Wave2Debug",
+    ]
+    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5]
+    by_name = {a["Name"]: a["Configuration"] for a in rollout}
+    assert by_name["Wave1Error"]["Regions"] == "eu-west-1"
+    assert by_name["Wave1Error"]["ParameterOverrides"] == (
         "ParameterKey=LogLevel,ParameterValue=ERROR"
     )
-    wave2 = {a["Name"]: a for a in actions(props, "Wave2")}
-    assert wave2["AppInstances"]["Configuration"]["Regions"] == "ap-southeast-2"
-    assert "ParameterOverrides" not in wave2["AppInstances"]["Configuration"]
-    assert wave2["AppInstancesDebug"]["Configuration"]["Regions"] == "us-east-1"
-    assert wave2["AppInstancesDebug"]["RunOrder"] == wave2["AppInstances"]["RunOrder"] == 2
+    assert by_name["Wave2"]["Regions"] == "us-east-1,ap-southeast-2"
+    assert "ParameterOverrides" not in by_name["Wave2"]
+    assert by_name["Wave2Debug"]["Regions"] == "us-east-1"
 
 
-def test_deploy_roles_cover_every_resource_type_they_deploy(pipeline, shipped_build):
+def test_deploy_roles_cover_every_resource_type_they_deploy(pipeline, reference_build):
     """The pipeline's CloudFormation role can update the pipeline itself (a type whose
     schema lists no handler permissions is covered by hand) and its CodeBuild projects."""
     policies = resources_of_type(pipeline, "AWS::IAM::ManagedPolicy")

@@ -11,102 +11,98 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
 from __future__ import annotations
 
 from awacs import events as events_actions
-from troposphere import GetAtt, Ref, Template, events, kms, logs
+from troposphere import Parameter, Ref, Template, events, logs
 
-from generator import vocabulary as naming
-from generator.blocks import parameters
-from generator.blocks import policies as iam
-from generator.blocks.buckets import customer_key, logs_grant
+from generator import vocabulary as names
+from generator.blocks import parameters, roles
+from generator.blocks.keys import Key
+from generator.blocks.log_groups import LogGroup
 from generator.config import Config
 
-# EventBridge event types that the central bus collects.
-# https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
-# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/eventbridge-integration.html
-CODEDEPLOY_STATE = "CodeDeploy Deployment State-change Notification"
-ALARM_STATE = "CloudWatch Alarm State Change"
-STACK_STATUS = "CloudFormation Stack Status Change"
 
-
-def logs_key(template: Template, config: Config) -> kms.Key:
+def logs_key(template: Template, app: str) -> Key:
     """The key of this stack's log groups; CloudWatch Logs may use it for them only."""
-    grant = logs_grant("CloudWatchLogsEncryptsOwnGroups")
-    return customer_key(
+    key = Key(
         template,
         "LogsKey",
-        description=f"{config.application.name}: encrypts this region's application log groups",
-        alias=f"{config.application.name}-app-logs",
-        grants=[grant],
+        description=f"{app}: encrypts this region's application log groups",
+        alias=f"{app}-app-logs",
     )
+    key.allow_logs("CloudWatchLogsEncryptsOwnGroups")
+    return key
 
 
-def log_group(
-    template: Template,
-    title: str,
-    *,
-    name: str,
-    retention_days: int,
-    key: kms.Key,
-    destination: str,
-) -> logs.LogGroup:
-    """An encrypted log group with a subscription to the central destination."""
-    group = template.add_resource(
-        logs.LogGroup(
+class CentralLogs:
+    """Subscribes log groups to the central account's destination in this region."""
+
+    def __init__(
+        self, template: Template, config: Config, key: Key, central: parameters.CentralAccount
+    ) -> None:
+        self.template = template
+        self.config = config
+        self.key = key
+        self.destination = central.arn(
+            "logs", f"destination:{names.logs_destination(config.application.name)}"
+        )
+
+    def log_group(self, title: str, name: str) -> LogGroup:
+        """An encrypted log group whose every line also reaches the central archive, so the
+        group itself goes with its stack."""
+        group = LogGroup(
+            self.template,
             title,
-            LogGroupName=name,
-            RetentionInDays=retention_days,
-            KmsKeyId=GetAtt(key, "Arn"),
+            name=name,
+            retention_days=self.config.application.log_retention_days,
+            key=self.key,
+            fate="Delete",
         )
-    )
-    template.add_resource(
-        logs.SubscriptionFilter(
-            f"{title}Subscription",
-            LogGroupName=Ref(group),
-            FilterPattern="",
-            DestinationArn=parameters.central_arn("logs", f"destination:{destination}"),
+        self.template.add_resource(
+            logs.SubscriptionFilter(
+                f"{title}Subscription",
+                LogGroupName=group.ref,
+                FilterPattern="",
+                DestinationArn=self.destination,
+            )
         )
-    )
-    return group
+        return group
 
 
-def forward_events(template: Template, config: Config) -> None:
+def forward_events(
+    template: Template, app: str, central: parameters.CentralAccount, home_region: Parameter
+) -> None:
     """Send this stack's deployments, alarms and status changes to the central bus."""
-    app = config.application.name
-    bus = parameters.central_arn(
-        "events", f"event-bus/{naming.event_bus(app)}", region=Ref(parameters.HOME_REGION)
+    bus = central.arn("events", f"event-bus/{names.event_bus(app)}", region=Ref(home_region))
+    role = roles.for_service(
+        template,
+        "EventForwarderRole",
+        "events.amazonaws.com",
+        description="EventBridge forwards this stack's events to the central bus only.",
     )
-    role = template.add_resource(
-        iam.role(
-            "EventForwarderRole",
-            iam.service_trust("events.amazonaws.com", iam.source_account()),
-            [iam.allow("PutEventsOnCentralBus", [events_actions.PutEvents], [bus])],
-            description="EventBridge forwards this stack's events to the central bus only.",
-        )
-    )
+    role.allow("PutEventsOnCentralBus", [events_actions.PutEvents], [bus])
     patterns = {
-        "DeploymentEvents": {
+        "deployment": {
             "source": ["aws.codedeploy"],
-            "detail-type": [CODEDEPLOY_STATE],
-            "detail": {"application": [naming.codedeploy_application(app)]},
+            "detail-type": [names.CODEDEPLOY_STATE],
+            "detail": {"application": [names.codedeploy_application(app)]},
         },
-        "AlarmEvents": {
+        "alarm": {
             "source": ["aws.cloudwatch"],
-            "detail-type": [ALARM_STATE],
+            "detail-type": [names.ALARM_STATE],
             "detail": {"alarmName": [{"prefix": f"{app}-"}]},
         },
-        "StackEvents": {
+        "stack": {
             "source": ["aws.cloudformation"],
-            "detail-type": [STACK_STATUS],
+            "detail-type": [names.STACK_STATUS],
             "detail": {"stack-id": [Ref("AWS::StackId")]},
         },
     }
-    for title, pattern in patterns.items():
+    for kind, pattern in patterns.items():
         template.add_resource(
             events.Rule(
-                f"Forward{title}",
-                Description=f"{app}: forward {title[:-6].lower()} events to the home region",
+                names.logical_id("forward", kind, "events"),
+                Description=f"{app}: forward {kind} events to the home region",
                 EventPattern=pattern,
                 State="ENABLED",
-                Targets=[events.Target(Id="CentralBus", Arn=bus, RoleArn=GetAtt(role, "Arn"))],
+                Targets=[events.Target(Id="CentralBus", Arn=bus, RoleArn=role.arn)],
             )
         )

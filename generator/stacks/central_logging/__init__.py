@@ -11,37 +11,28 @@ Dashboard: one, with each widget naming its region.
 
 from __future__ import annotations
 
-import json
+from functools import cached_property
 
 from awacs import events as events_actions
 from awacs import kms as kms_actions
 from awacs import logs as logs_actions
-from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
-from awacs.aws import (
-    ArnEquals,
-    Bool,
-    Condition,
-    Principal,
-    Statement,
-    StringEquals,
-)
-from troposphere import GetAtt, Output, Ref, Sub, Template, events, firehose, logs, sns
+from awacs.aws import ArnEquals, Bool, Condition, Principal, Statement, StringEquals
+from troposphere import GetAtt, Output, Ref, Sub, events, firehose, logs, sns
 from troposphere import cloudwatch as cw
 
-from generator import vocabulary as naming
-from generator.blocks import buckets, principals
-from generator.blocks import policies as iam
+from generator import vocabulary as names
+from generator.blocks import buckets, policies, principals, roles
+from generator.blocks.buckets import AccessLogBucket, Bucket
 from generator.blocks.compat import FirehoseProcessor
-from generator.config import Config
-from generator.stacks.app.telemetry import ALARM_STATE, CODEDEPLOY_STATE, STACK_STATUS
+from generator.blocks.keys import Key
+from generator.blocks.log_groups import LogGroup
+from generator.blocks.roles import Role
+from generator.output.render import compact
+from generator.stacks.base import Stack
 from generator.stacks.central_logging import dashboard
 
 FIREHOSE_ERROR_STREAM = "S3Delivery"
-# Sources the regional stacks and the pipeline forward to the central bus.
-FORWARDED_SOURCES = ("aws.codedeploy", "aws.cloudwatch", "aws.cloudformation", "aws.codepipeline")
-# https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
-PIPELINE_STATE = "CodePipeline Pipeline Execution State Change"
 # Stack statuses worth a page: failures and rollbacks.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
 ALERT_STACK_STATUSES = [
@@ -55,96 +46,76 @@ ALERT_STACK_STATUSES = [
 ]
 
 
-def build(config: Config) -> Template:
-    return CentralLogging(config).template
+class CentralLogging(Stack):
+    """Log archive, a Firehose stream per target region, event bus, alerts, dashboard."""
 
+    contents = (
+        "key",
+        "access_logs",
+        "archive",
+        "firehose_role",
+        "delivery_errors",
+        "delivery_streams",
+        "bus",
+        "event_log",
+        "alerts",
+        "dashboard",
+    )
 
-class CentralLogging:
-    """The home-region stack's parts, each a method that names what it builds."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.app = config.application.name
-        self.home = config.application.home_region
-        self.template = Template(
-            Description=f"{self.app}: central logging and monitoring in the home region "
-            f"({self.home}): log archive, Firehose per target region, event bus, dashboard."
+    def describe(self) -> str:
+        return (
+            f"{self.app}: central logging and monitoring in the home region "
+            f"({self.config.application.home_region}): log archive, Firehose per target "
+            "region, event bus, dashboard."
         )
-        self.bucket_name = naming.central_log_bucket(self.app)
-        self.firehose_role = self._firehose_role()
-        self.key = self._key()
-        self.access_logs = buckets.access_log_bucket(
-            self.template, self.key, config.logging.access_log_expire_days
-        )
-        self.bucket = self._log_bucket()
-        self.delivery_errors = self._delivery_error_logs()
-        for region in config.targets.regions:
-            self._delivery_stream(region)
-        self.bus = self._event_bus()
-        self._event_archive()
-        self._alerts()
-        self._dashboard()
 
-    # --- accounts and names -------------------------------------------------------
-
-    def _firehose_error_log_group(self) -> str:
-        return f"/aws/kinesisfirehose/{self.app}-central-logs"
-
-    # --- encryption ---------------------------------------------------------------
-
-    def _key(self):
-        """One key for the archive, its access logs, the event log and the alert topic."""
-        grants = [
-            buckets.key_statement(
-                "FirehoseWritesArchive",
-                Principal("AWS", GetAtt(self.firehose_role, "Arn")),
-                [kms_actions.GenerateDataKey, kms_actions.Decrypt],
-                StringEquals({"kms:ViaService": f"s3.{self.home}.amazonaws.com"}),
-            ),
-            buckets.account_through_s3(
-                "AccountReadsArchiveThroughS3", [kms_actions.Decrypt, kms_actions.DescribeKey]
-            ),
-            # Publishing to the encrypted alert topic (the pipeline's approval requests).
-            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
-            buckets.account_through(
-                "sns", "AccountPublishesAlerts", [kms_actions.GenerateDataKey, kms_actions.Decrypt]
-            ),
-            # Firehose server-side encryption with a customer key works through a grant that
-            # the deploying principal creates for the service.
-            # https://docs.aws.amazon.com/firehose/latest/dev/encryption.html
-            buckets.key_statement(
-                "AccountGrantsToAwsServices",
-                Principal("AWS", buckets.account_root()),
-                [kms_actions.CreateGrant, kms_actions.DescribeKey],
-                Bool("kms:GrantIsForAWSResource", "true"),
-            ),
-            buckets.access_log_grant(),
-            buckets.logs_grant("CloudWatchLogsEncryptsCentralGroups"),
-            buckets.key_statement(
-                "EventBridgePublishesToEncryptedTopic",
-                Principal("Service", "events.amazonaws.com"),
-                [kms_actions.GenerateDataKey, kms_actions.Decrypt],
-                iam.source_account(),
-            ),
-        ]
-        return buckets.customer_key(
+    @cached_property
+    def key(self) -> Key:
+        """One key for the archive, the event log, delivery errors and the alert topic."""
+        key = Key(
             self.template,
             "LogsKey",
             description=f"{self.app}: central log archive, event log and alert topic",
             alias=f"{self.app}-central-logs",
-            grants=grants,
+        )
+        key.allow_logs("CloudWatchLogsEncryptsCentralGroups")
+        # Readers of the archive (IAM decides who) decrypt through S3.
+        key.delegate("s3", [kms_actions.Decrypt, kms_actions.DescribeKey])
+        # Publishing to the encrypted alert topic (the pipeline's approval requests).
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+        key.delegate("sns", [kms_actions.GenerateDataKey, kms_actions.Decrypt])
+        # Firehose server-side encryption with a customer key works through a grant that
+        # the deploying principal creates for the service.
+        # https://docs.aws.amazon.com/firehose/latest/dev/encryption.html
+        key.allow_account(
+            "AccountGrantsToAwsServices",
+            [kms_actions.CreateGrant, kms_actions.DescribeKey],
+            Bool("kms:GrantIsForAWSResource", "true"),
+        )
+        key.allow_service(
+            "EventBridgePublishesToEncryptedTopic",
+            "events.amazonaws.com",
+            [kms_actions.GenerateDataKey, kms_actions.Decrypt],
+            policies.source_account(),
+        )
+        return key
+
+    @cached_property
+    def access_logs(self) -> AccessLogBucket:
+        return AccessLogBucket(
+            self.template, expire_days=self.config.logging.access_log_expire_days
         )
 
-    # --- the archive --------------------------------------------------------------
-
-    def _log_bucket(self):
+    @cached_property
+    def archive(self) -> Bucket:
         logging = self.config.logging
-        return buckets.hardened_bucket(
+        bucket = Bucket(
             self.template,
             "CentralLogBucket",
-            name=Sub(self.bucket_name),
+            name=Sub(names.central_log_bucket(self.app)),
             key=self.key,
-            access_logs=buckets.AccessLogs(self.access_logs, "central-log-bucket/"),
+            access_logs=self.access_logs,
+            log_prefix="central-log-bucket/",
             lifecycle=[
                 buckets.tiered(
                     "ArchiveTiers",
@@ -154,91 +125,80 @@ class CentralLogging:
                 )
             ],
         )
+        self.template.add_output(
+            Output(
+                "LogBucketName",
+                Value=bucket.ref,
+                Description="Central log archive: logs/<region>/<yyyy>/<MM>/<dd>/.",
+            )
+        )
+        return bucket
 
-    def _firehose_role(self):
-        """Firehose writes to the archive bucket and its own error log stream only.
-
-        The bucket and log group ARNs are built from their names: the key policy names
-        this role, and the bucket uses the key, so a GetAtt here would be a cycle.
+    @cached_property
+    def firehose_role(self) -> Role:
+        """Firehose writes to the archive and its own error log stream only.
         https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3
         """
-        bucket_arn = Sub(f"arn:${{AWS::Partition}}:s3:::{self.bucket_name}")
-        objects = Sub(f"arn:${{AWS::Partition}}:s3:::{self.bucket_name}/*")
-        statements = [
-            iam.allow(
-                "ListArchiveBucket",
-                [
-                    s3_actions.GetBucketLocation,
-                    s3_actions.ListBucket,
-                    s3_actions.ListBucketMultipartUploads,
-                ],
-                [bucket_arn],
-            ),
-            iam.allow(
-                "WriteArchiveObjects",
-                [s3_actions.AbortMultipartUpload, s3_actions.GetObject, s3_actions.PutObject],
-                [objects],
-            ),
-            iam.allow(
-                "LogDeliveryErrors",
-                [logs_actions.PutLogEvents],
-                [
-                    iam.arn(
-                        "logs",
-                        f"log-group:{self._firehose_error_log_group()}:log-stream:"
-                        f"{FIREHOSE_ERROR_STREAM}",
-                    )
-                ],
-            ),
-        ]
-        # Firehose documents sts:ExternalId (the account id) as its confused-deputy guard.
-        trust = iam.service_trust(
+        role = roles.for_service(
+            self.template,
+            "FirehoseDeliveryRole",
             "firehose.amazonaws.com",
-            StringEquals({"sts:ExternalId": Ref("AWS::AccountId")}),
+            # Firehose documents sts:ExternalId (the account id) as its confused-deputy guard.
+            conditions=[StringEquals({"sts:ExternalId": Ref("AWS::AccountId")})],
+            description="Firehose delivers central logs to the archive bucket.",
         )
-        return self.template.add_resource(
-            iam.role(
-                "FirehoseDeliveryRole",
-                trust,
-                statements,
-                description="Firehose delivers central logs to the archive bucket.",
-            )
+        self.archive.grant_delivery(role, "WriteArchive")
+        role.allow(
+            "LogDeliveryErrors",
+            [logs_actions.PutLogEvents],
+            [
+                policies.arn(
+                    "logs",
+                    f"log-group:{self.delivery_errors.name}:log-stream:{FIREHOSE_ERROR_STREAM}",
+                )
+            ],
         )
+        return role
 
-    def _delivery_error_logs(self) -> logs.LogGroup:
-        group = self.template.add_resource(
-            logs.LogGroup(
-                "FirehoseErrorLogGroup",
-                LogGroupName=self._firehose_error_log_group(),
-                RetentionInDays=self.config.application.log_retention_days,
-                KmsKeyId=GetAtt(self.key, "Arn"),
-            )
+    @cached_property
+    def delivery_errors(self) -> LogGroup:
+        group = LogGroup(
+            self.template,
+            "FirehoseErrorLogGroup",
+            name=f"/aws/kinesisfirehose/{self.app}-central-logs",
+            retention_days=self.config.application.log_retention_days,
+            key=self.key,
+            fate="Delete",
         )
         self.template.add_resource(
             logs.LogStream(
                 "FirehoseErrorLogStream",
-                LogGroupName=Ref(group),
+                LogGroupName=group.ref,
                 LogStreamName=FIREHOSE_ERROR_STREAM,
             )
         )
         return group
+
+    @cached_property
+    def delivery_streams(self) -> list[firehose.DeliveryStream]:
+        return [self._delivery_stream(region) for region in self.config.targets.regions]
 
     def _delivery_stream(self, region: str) -> firehose.DeliveryStream:
         """One stream per source region, so the region is the object prefix."""
         date = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}"
         return self.template.add_resource(
             firehose.DeliveryStream(
-                naming.logical_id("LogStream", region),
-                DeliveryStreamName=naming.delivery_stream(self.app, region),
+                names.logical_id("LogStream", region),
+                DeliveryStreamName=names.delivery_stream(self.app, region),
                 DeliveryStreamType="DirectPut",
                 DeliveryStreamEncryptionConfigurationInput=(
                     firehose.DeliveryStreamEncryptionConfigurationInput(
-                        KeyType="CUSTOMER_MANAGED_CMK", KeyARN=GetAtt(self.key, "Arn")
+                        KeyType="CUSTOMER_MANAGED_CMK", KeyARN=self.key.arn
                     )
                 ),
                 ExtendedS3DestinationConfiguration=firehose.ExtendedS3DestinationConfiguration(
-                    BucketARN=GetAtt(self.bucket, "Arn"),
-                    RoleARN=GetAtt(self.firehose_role, "Arn"),
+                    BucketARN=self.archive.arn,
+                    RoleARN=self.firehose_role.arn,
                     Prefix=f"logs/{region}/{date}/",
                     ErrorOutputPrefix=f"errors/{region}/!{{firehose:error-output-type}}/{date}/",
                     BufferingHints=firehose.BufferingHints(
@@ -246,50 +206,49 @@ class CentralLogging:
                     ),
                     CompressionFormat="GZIP",
                     EncryptionConfiguration=firehose.EncryptionConfiguration(
-                        KMSEncryptionConfig=firehose.KMSEncryptionConfig(
-                            AWSKMSKeyARN=GetAtt(self.key, "Arn")
-                        )
+                        KMSEncryptionConfig=firehose.KMSEncryptionConfig(AWSKMSKeyARN=self.key.arn)
                     ),
-                    # Subscription payloads are gzipped JSON envelopes of many log events;
-                    # these processors unpack them into one log message per line.
-                    # https://docs.aws.amazon.com/firehose/latest/dev/Message_extraction.html
-                    ProcessingConfiguration=firehose.ProcessingConfiguration(
-                        Enabled=True,
-                        Processors=[
-                            FirehoseProcessor(
-                                Type="Decompression",
-                                Parameters=[
-                                    firehose.ProcessorParameter(
-                                        ParameterName="CompressionFormat", ParameterValue="GZIP"
-                                    )
-                                ],
-                            ),
-                            FirehoseProcessor(
-                                Type="CloudWatchLogProcessing",
-                                Parameters=[
-                                    firehose.ProcessorParameter(
-                                        ParameterName="DataMessageExtraction",
-                                        ParameterValue="true",
-                                    )
-                                ],
-                            ),
-                            FirehoseProcessor(Type="AppendDelimiterToRecord"),
-                        ],
-                    ),
+                    ProcessingConfiguration=self._processing(),
                     CloudWatchLoggingOptions=firehose.CloudWatchLoggingOptions(
                         Enabled=True,
-                        LogGroupName=Ref(self.delivery_errors),
+                        LogGroupName=self.delivery_errors.ref,
                         LogStreamName=FIREHOSE_ERROR_STREAM,
                     ),
                 ),
             )
         )
 
-    # --- events -------------------------------------------------------------------
+    def _processing(self) -> firehose.ProcessingConfiguration:
+        """Subscription payloads are gzipped JSON envelopes of many log events; these
+        processors unpack them into one log message per line.
+        https://docs.aws.amazon.com/firehose/latest/dev/Message_extraction.html
+        """
+        return firehose.ProcessingConfiguration(
+            Enabled=True,
+            Processors=[
+                FirehoseProcessor(
+                    Type="Decompression",
+                    Parameters=[
+                        firehose.ProcessorParameter(
+                            ParameterName="CompressionFormat", ParameterValue="GZIP"
+                        )
+                    ],
+                ),
+                FirehoseProcessor(
+                    Type="CloudWatchLogProcessing",
+                    Parameters=[
+                        firehose.ProcessorParameter(
+                            ParameterName="DataMessageExtraction", ParameterValue="true"
+                        )
+                    ],
+                ),
+                FirehoseProcessor(Type="AppendDelimiterToRecord"),
+            ],
+        )
 
-    def _event_bus(self) -> events.EventBus:
+    @cached_property
+    def bus(self) -> events.EventBus:
         """The bus every region forwards to; only the target accounts may put events."""
-        bus_arn = iam.arn("events", f"event-bus/{naming.event_bus(self.app)}")
         targets = self.config.targets
         readers = principals.readers(targets, principals.target_accounts(targets))
         statement = Statement(
@@ -297,44 +256,44 @@ class CentralLogging:
             Effect="Allow",
             Principal=readers.principal,
             Action=[events_actions.PutEvents],
-            Resource=[bus_arn],
+            Resource=[policies.arn("events", f"event-bus/{names.event_bus(self.app)}")],
         )
         if readers.conditions:
             statement.Condition = Condition([StringEquals(readers.org_equals), *readers.conditions])
-        policy = iam.document(statement)
         return self.template.add_resource(
             events.EventBus(
                 "CentralEventBus",
-                Name=naming.event_bus(self.app),
+                Name=names.event_bus(self.app),
                 Description=f"{self.app}: deployment, alarm and stack events of every region",
-                Policy=iam.as_dict(policy),
+                Policy=policies.as_dict(policies.document(statement)),
             )
         )
 
-    def _event_archive(self) -> None:
-        """Every forwarded event, kept in an encrypted log group."""
-        group = self.template.add_resource(
-            logs.LogGroup(
-                "CentralEventLogGroup",
-                LogGroupName=naming.central_event_log_group(self.app),
-                RetentionInDays=self.config.logging.event_retention_days,
-                KmsKeyId=GetAtt(self.key, "Arn"),
-            )
+    @cached_property
+    def event_log(self) -> LogGroup:
+        """Every forwarded event: the audit trail of releases, kept when the stack goes."""
+        group = LogGroup(
+            self.template,
+            "CentralEventLogGroup",
+            name=names.central_event_log_group(self.app),
+            retention_days=self.config.logging.event_retention_days,
+            key=self.key,
+            fate="Retain",
         )
         rule = self.template.add_resource(
             events.Rule(
                 "ArchiveAllEvents",
                 Description=f"{self.app}: keep every forwarded event",
                 EventBusName=Ref(self.bus),
-                EventPattern={"source": list(FORWARDED_SOURCES)},
+                EventPattern={"source": list(names.FORWARDED_SOURCES)},
                 State="ENABLED",
-                Targets=[events.Target(Id="EventLog", Arn=GetAtt(group, "Arn"))],
+                Targets=[events.Target(Id="EventLog", Arn=group.arn)],
             )
         )
         # EventBridge writes to a log group under that group's resource policy.
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
         # The policy is a JSON string, so the ARNs go in through Fn::Sub variables.
-        policy = iam.document(
+        policy = policies.document(
             Statement(
                 Sid="EventBridgeWritesEventLog",
                 Effect="Allow",
@@ -351,21 +310,21 @@ class CentralLogging:
                 "CentralEventLogPolicy",
                 PolicyName=f"{self.app}-central-event-log",
                 PolicyDocument=Sub(
-                    json.dumps(iam.as_dict(policy), sort_keys=True),
-                    EventLogArn=GetAtt(group, "Arn"),
-                    ArchiveRuleArn=GetAtt(rule, "Arn"),
+                    compact(policy), EventLogArn=group.arn, ArchiveRuleArn=GetAtt(rule, "Arn")
                 ),
             )
         )
+        return group
 
-    def _alerts(self) -> None:
-        """Deployment failures, stack rollbacks and alarms to an encrypted SNS topic."""
+    @cached_property
+    def alerts(self) -> sns.Topic:
+        """Deployment failures, stack rollbacks, alarms and pipeline failures, on a topic."""
         topic = self.template.add_resource(
             sns.Topic(
                 "AlertTopic",
-                TopicName=naming.alert_topic(self.app),
+                TopicName=names.alert_topic(self.app),
                 DisplayName=f"{self.app} alerts",
-                KmsMasterKeyId=GetAtt(self.key, "Arn"),
+                KmsMasterKeyId=self.key.arn,
             )
         )
         if self.config.logging.alert_email:
@@ -382,30 +341,7 @@ class CentralLogging:
                 "AlertOnFailures",
                 Description=f"{self.app}: failed deployments, rollbacks, alarms, pipeline failures",
                 EventBusName=Ref(self.bus),
-                EventPattern={
-                    "$or": [
-                        {
-                            "source": ["aws.codedeploy"],
-                            "detail-type": [CODEDEPLOY_STATE],
-                            "detail": {"state": ["FAILURE", "STOP"]},
-                        },
-                        {
-                            "source": ["aws.cloudwatch"],
-                            "detail-type": [ALARM_STATE],
-                            "detail": {"state": {"value": ["ALARM"]}},
-                        },
-                        {
-                            "source": ["aws.cloudformation"],
-                            "detail-type": [STACK_STATUS],
-                            "detail": {"status-details": {"status": ALERT_STACK_STATUSES}},
-                        },
-                        {
-                            "source": ["aws.codepipeline"],
-                            "detail-type": [PIPELINE_STATE],
-                            "detail": {"state": ["FAILED"]},
-                        },
-                    ]
-                },
+                EventPattern={"$or": ALERT_PATTERNS},
                 State="ENABLED",
                 Targets=[events.Target(Id="AlertTopic", Arn=Ref(topic))],
             )
@@ -414,7 +350,7 @@ class CentralLogging:
             sns.TopicPolicy(
                 "AlertTopicPolicy",
                 Topics=[Ref(topic)],
-                PolicyDocument=iam.document(
+                PolicyDocument=policies.document(
                     Statement(
                         Sid="AlertRulePublishes",
                         Effect="Allow",
@@ -429,21 +365,38 @@ class CentralLogging:
         self.template.add_output(
             Output("AlertTopicArn", Value=Ref(topic), Description="Where alerts are published.")
         )
+        return topic
 
-    # --- dashboard ----------------------------------------------------------------
-
-    def _dashboard(self) -> None:
-        self.template.add_resource(
+    @cached_property
+    def dashboard(self) -> cw.Dashboard:
+        return self.template.add_resource(
             cw.Dashboard(
                 "Dashboard",
-                DashboardName=f"{self.app}-all-regions",
-                DashboardBody=dashboard.body(self.config, self.bucket_name),
+                DashboardName=names.dashboard(self.app),
+                DashboardBody=dashboard.body(self.config, names.central_log_bucket(self.app)),
             )
         )
-        self.template.add_output(
-            Output(
-                "LogBucketName",
-                Value=Ref(self.bucket),
-                Description="Central log archive: logs/<region>/<yyyy>/<MM>/<dd>/.",
-            )
-        )
+
+
+ALERT_PATTERNS = [
+    {
+        "source": ["aws.codedeploy"],
+        "detail-type": [names.CODEDEPLOY_STATE],
+        "detail": {"state": ["FAILURE", "STOP"]},
+    },
+    {
+        "source": ["aws.cloudwatch"],
+        "detail-type": [names.ALARM_STATE],
+        "detail": {"state": {"value": ["ALARM"]}},
+    },
+    {
+        "source": ["aws.cloudformation"],
+        "detail-type": [names.STACK_STATUS],
+        "detail": {"status-details": {"status": ALERT_STACK_STATUSES}},
+    },
+    {
+        "source": ["aws.codepipeline"],
+        "detail-type": [names.PIPELINE_STATE],
+        "detail": {"state": ["FAILED"]},
+    },
+]

@@ -1,0 +1,148 @@
+"""The regional HTTP API: its `$default` stage, access logs, and a 5xx-rate alarm.
+
+The 5xx alarm reports to the central bus but is not a deployment alarm: while an old
+version is failing it would block the very release that fixes it.
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Sub, Template, apigatewayv2
+from troposphere import awslambda as lambda_
+from troposphere import cloudwatch as cw
+
+from generator import vocabulary as names
+from generator.config import Config
+from generator.output.render import compact
+from generator.stacks.app.telemetry import CentralLogs
+
+BURST_LIMIT = 200
+RATE_LIMIT = 100.0
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationError": "$context.integrationErrorMessage",
+    "integrationLatency": "$context.integrationLatency",
+}
+# API Gateway waits at most 30 s for an HTTP API integration.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+MAX_INTEGRATION_MS = 30_000
+
+
+class HttpApi:
+    """The API, its stage and access logs, and the alarm on its 5xx rate."""
+
+    def __init__(self, template: Template, config: Config, logs: CentralLogs) -> None:
+        self.template = template
+        self.config = config
+        app = config.application.name
+        self.resource = template.add_resource(
+            apigatewayv2.Api(
+                "HttpApi", Name=app, ProtocolType="HTTP", Description=f"{app} HTTP API"
+            )
+        )
+        access_logs = logs.log_group("HttpApiAccessLogGroup", names.api_log_group(app))
+        template.add_resource(
+            apigatewayv2.Stage(
+                "HttpApiStage",
+                ApiId=self.ref,
+                StageName="$default",
+                AutoDeploy=True,
+                AccessLogSettings=apigatewayv2.AccessLogSettings(
+                    DestinationArn=access_logs.arn, Format=compact(ACCESS_LOG_FORMAT)
+                ),
+                DefaultRouteSettings=apigatewayv2.RouteSettings(
+                    ThrottlingBurstLimit=BURST_LIMIT, ThrottlingRateLimit=RATE_LIMIT
+                ),
+            )
+        )
+        self._error_rate_alarm()
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.resource)
+
+    @property
+    def endpoint(self) -> GetAtt:
+        return GetAtt(self.resource, "ApiEndpoint")
+
+    def route(self, prefix: str, routes: list[str], alias: lambda_.Alias, timeout_s: int) -> None:
+        """Route `routes` to a function's `live` alias, never to $LATEST."""
+        integration = self.template.add_resource(
+            apigatewayv2.Integration(
+                f"{prefix}Integration",
+                ApiId=self.ref,
+                IntegrationType="AWS_PROXY",
+                IntegrationUri=Ref(alias),
+                PayloadFormatVersion="2.0",
+                TimeoutInMillis=min(MAX_INTEGRATION_MS, timeout_s * 1000 + 1000),
+            )
+        )
+        for index, route in enumerate(routes, start=1):
+            self.template.add_resource(
+                apigatewayv2.Route(
+                    f"{prefix}Route{index}",
+                    ApiId=self.ref,
+                    RouteKey=route,
+                    Target=Sub(f"integrations/${{{integration.title}}}"),
+                )
+            )
+        self.template.add_resource(
+            lambda_.Permission(
+                f"{prefix}ApiInvokePermission",
+                Action="lambda:InvokeFunction",
+                FunctionName=Ref(alias),
+                Principal="apigateway.amazonaws.com",
+                SourceAccount=Sub("${AWS::AccountId}"),
+                SourceArn=Sub(
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                    f"${{{self.resource.title}}}/*"
+                ),
+            )
+        )
+
+    def _error_rate_alarm(self) -> None:
+        thresholds, app = self.config.alarms, self.config.application.name
+        self.template.add_resource(
+            cw.Alarm(
+                "HttpApi5xxRateAlarm",
+                AlarmName=names.api_alarm(app),
+                AlarmDescription=f"{app} HTTP API: 5xx responses at or above "
+                f"{thresholds.api_5xx_percent}% of requests.",
+                Metrics=[
+                    cw.MetricDataQuery(
+                        Id="errors", ReturnData=False, MetricStat=self._metric("5xx")
+                    ),
+                    cw.MetricDataQuery(
+                        Id="requests", ReturnData=False, MetricStat=self._metric("Count")
+                    ),
+                    cw.MetricDataQuery(
+                        Id="rate",
+                        Label="5xx percent",
+                        ReturnData=True,
+                        Expression="IF(requests > 0, 100 * errors / requests, 0)",
+                    ),
+                ],
+                EvaluationPeriods=thresholds.evaluation_periods,
+                Threshold=thresholds.api_5xx_percent,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+                TreatMissingData="notBreaching",
+            )
+        )
+
+    def _metric(self, name: str) -> cw.MetricStat:
+        return cw.MetricStat(
+            Metric=cw.Metric(
+                Namespace="AWS/ApiGateway",
+                MetricName=name,
+                Dimensions=[cw.MetricDimension(Name="ApiId", Value=self.ref)],
+            ),
+            Period=self.config.alarms.period_seconds,
+            Stat="Sum",
+        )

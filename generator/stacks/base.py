@@ -1,0 +1,51 @@
+"""What every stack is: a template built from named parts.
+
+Each part is a `functools.cached_property`: it builds its resources the first time it is
+read and reads the parts it needs, so parts are built on demand, in any order, once. A
+stack's `contents` lists its parts in the order a reader meets them; `build` reads them
+all. Templates render with sorted keys and policies with sorted statements, so the order
+in which parts happen to be built never shows in the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from troposphere import Template
+
+from generator.config import Config
+from generator.output.layout import Layout
+
+if TYPE_CHECKING:
+    from generator.output.bundles import Asset
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a stack may read besides the config: where the environment's files go, the
+    function bundles, and the finished templates it derives from (by file name)."""
+
+    layout: Layout
+    bundles: dict[str, Asset] = field(default_factory=dict)
+    finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class Stack:
+    """A template and the named parts that fill it."""
+
+    contents: ClassVar[tuple[str, ...]]
+
+    def __init__(self, config: Config, inputs: Inputs) -> None:
+        self.config = config
+        self.inputs = inputs
+        self.app = config.application.name
+        self.template = Template(Description=self.describe())
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def build(self) -> Template:
+        for part in self.contents:
+            getattr(self, part)
+        return self.template
