@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-
-from troposphere import Template
 
 from generator import checks
 from generator.blocks import compat
 from generator.checks import quotas
 from generator.config import Config
 from generator.output import bundles, render, stacksets
-from generator.output.layout import Layout
+from generator.output.layout import Layout, layout_of
 from generator.stacks import REGISTRY
 from generator.stacks.base import Inputs
 
@@ -37,12 +36,6 @@ class Build:
     data: dict[str, dict[str, Any]] = field(default_factory=dict)  # each template as JSON data
     assets: list[bundles.Asset] = field(default_factory=list)
 
-    def add(self, name: str, template: Template) -> dict[str, Any]:
-        """Render a template once; its text and data serve every later step."""
-        self.files[name] = render.indented(template)
-        self.data[name] = json.loads(self.files[name])
-        return self.data[name]
-
     def summary(self) -> list[tuple[str, int, int, int]]:
         """(file, resources, indented bytes, deployed bytes) for each template."""
         return [
@@ -62,24 +55,53 @@ class Build:
 
 def generate(config: Config, layout: Layout | None = None) -> Build:
     """Every template and input file of `config`, unchecked."""
-    layout = layout or Layout.of(config.path, config.path.parent)
-    compat.count_resources_past_the_limit()
+    layout = layout or layout_of(config.path)
     found = bundles.bundle_all(config)
     result = Build(assets=[found[k] for k in sorted(found)])
-    for spec in REGISTRY:
-        inputs = Inputs(
-            layout=layout,
-            bundles=found,
-            finished={name: result.data[name] for name in spec.needs},
-        )
-        result.add(spec.file, spec.stack(config, inputs).build())
+    result.files, result.data = _rendered(config, layout, found, coverage=False)
     for name, document in stacksets.files(config).items():
         result.files[name] = render.indented(document)
     return result
 
 
-def build(config: Config, layout: Layout | None = None, *, run_lint: bool = True) -> Build:
-    """Generate every template; raise BuildError rather than return a bad one."""
+def generate_without_checks(config: Config, *, coverage: bool) -> dict[str, dict[str, Any]]:
+    """Template data only, from placeholder bundles: what `coverage` builds to learn types."""
+    layout = layout_of(config.path)
+    placeholders = {
+        name: bundles.Asset(name, name.encode()) for name in [*config.function_names, bundles.HOOK]
+    }
+    return _rendered(config, layout, placeholders, coverage=coverage)[1]
+
+
+def _rendered(
+    config: Config, layout: Layout, found: dict[str, bundles.Asset], *, coverage: bool
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Each template of the registry as text and as data, in order; a stack reads the
+    finished templates it needs."""
+    compat.count_resources_past_the_limit()
+    texts: dict[str, str] = {}
+    data: dict[str, dict[str, Any]] = {}
+    for spec in REGISTRY:
+        inputs = Inputs(
+            layout=layout,
+            bundles=found,
+            finished={name: data[name] for name in spec.needs},
+            coverage=coverage,
+        )
+        texts[spec.file] = render.indented(spec.stack(config, inputs).build())
+        data[spec.file] = json.loads(texts[spec.file])
+    return texts, data
+
+
+def build(
+    config: Config,
+    layout: Layout | None = None,
+    *,
+    run_lint: bool = True,
+    lint_cache: Path | None = None,
+) -> Build:
+    """Generate every template; raise BuildError rather than return a bad one. Lint results
+    are reused from `lint_cache` (a folder) when given; None lints everything afresh."""
     result = generate(config, layout)
     # Quotas first: a template over them is not worth linting.
     problems = [
@@ -92,11 +114,18 @@ def build(config: Config, layout: Layout | None = None, *, run_lint: bool = True
     for spec in REGISTRY:
         problems += checks.run(spec.file, result.data[spec.file])
     if run_lint:
-        from generator.checks import lint
-
-        for spec in REGISTRY:
-            regions = spec.lint_regions(config)
-            problems += [str(f) for f in lint.lint(spec.file, result.files[spec.file], regions)]
+        problems += _lint(config, result, lint_cache)
     if problems:
         raise BuildError(problems)
     return result
+
+
+def _lint(config: Config, result: Build, cache: Path | None) -> list[str]:
+    """cfn-lint over every template in the regions it runs in, in parallel, cached."""
+    from generator.checks import lint
+
+    jobs = [
+        lint.Job.of(spec.file, result.files[spec.file], spec.lint_regions(config))
+        for spec in REGISTRY
+    ]
+    return [str(f) for f in lint.lint_all(jobs, lint.Cache(cache))]

@@ -1,87 +1,284 @@
-"""`python -m generator`: build, lint and write every template; `--check` for CI."""
+"""`python -m generator`: build, lint and write every template; `--check` for CI.
+
+Each command imports only what it uses: `regions` and `paths` read the config and nothing
+else, `bodies` reads the committed templates, and only a build loads troposphere, the
+checks and cfn-lint.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from generator import config as config_module
-from generator.output.layout import DEFAULT_CONFIG, Layout
+from generator.output.layout import DEFAULT_CONFIG, Layout, LayoutError, layout_of, project_root
 
-EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT = 0, 1, 2
+if TYPE_CHECKING:
+    from generator.config import Config
+
+EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT, EXIT_AWS = 0, 1, 2, 3
+PATHS = ("environment", "config", "templates", "build", "assets", "deploy")
+
+
+class Failure(Exception):
+    """A run that stops with a message and an exit status, never a traceback."""
+
+    def __init__(self, message: str, status: int = EXIT_BAD_INPUT) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        import generator
+
+        print(f"{parser.prog} {generator.__version__}")
+        parser.exit()
+
+
+def _common() -> argparse.ArgumentParser:
+    """`--config`, accepted before or after the command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=f"deployment config, from any folder (default: {DEFAULT_CONFIG})",
+    )
+    return common
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = _common()
     parser = argparse.ArgumentParser(
         prog="python -m generator",
         description="Generate, lint and write the CloudFormation templates.",
+        epilog="exit status: 0 ok, 1 stale (--check), 2 bad input or a failed check, "
+        "3 AWS refused (publish)",
+        parents=[common],
     )
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version")
     parser.add_argument(
-        "--config",
-        type=Path,
-        default=DEFAULT_CONFIG,
-        help="deployment config (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="where templates are written (default: by config)"
-    )
-    parser.add_argument(
-        "--assets",
-        type=Path,
-        default=None,
-        help="where function zips are written (default: by config)",
+        "--all",
+        action="store_true",
+        help="every committed environment: deployment.toml, envs/*.toml, examples/*.toml",
     )
     parser.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 if the templates differ from what would be written",
+        help="write nothing; exit 1 and show a diff if any file differs from what would be written",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    regions = commands.add_parser("regions", help="print the target regions, space-separated")
-    regions.add_argument("--home", action="store_true", help="print the home region instead")
-    publish = commands.add_parser(
-        "publish", help="upload the function zips to one region's artifact bucket (boto3)"
+    parser.add_argument(
+        "--no-cache", action="store_true", help="lint every template afresh (CI does)"
     )
-    publish.add_argument("--region", required=True, help="the target region to publish to")
-    publish.add_argument(
-        "--from",
-        dest="from_dir",
-        type=Path,
-        default=None,
-        help="upload the zips in this folder (a build's assets) instead of bundling",
-    )
+    parser.add_argument("--out", type=Path, help="where templates are written (default: by config)")
+    parser.add_argument("--assets", type=Path, help="where zips are written (default: by config)")
+    _commands(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
     return parser
 
 
-def layout_of(config: Path) -> Layout:
-    """The config's layout, relative to the current folder when the config is inside it,
-    else to the config's own folder."""
-    here = Path.cwd()
-    root = here if config.resolve().is_relative_to(here.resolve()) else config.resolve().parent
-    return Layout.of(config, root)
+def _commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    def add(name: str, text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(name, help=text, parents=[common])
+        return parser
+
+    regions = add("regions", "print the target regions, space-separated")
+    one = regions.add_mutually_exclusive_group()
+    one.add_argument("--home", action="store_true", help="print the home region instead")
+    one.add_argument(
+        "--first", action="store_true", help="print the first region of the first wave instead"
+    )
+    templates = add("templates", "print the committed templates' paths, space-separated")
+    where = templates.add_mutually_exclusive_group()
+    where.add_argument("--regional", action="store_true", help="only those of every region")
+    where.add_argument("--home", action="store_true", help="only those of the home region")
+    paths = add("paths", "print where the environment's files go")
+    paths.add_argument("name", nargs="?", choices=PATHS, help="print only this one")
+    add("bodies", "write the whitespace-free bodies of the COMMITTED templates to build/.../deploy")
+    add("bundles", "write the function zips, checked against the committed app.json")
+    publish = add("publish", "upload the function zips to one region's artifact bucket")
+    publish.add_argument("--region", required=True, help="the target region to publish to")
+    source = publish.add_mutually_exclusive_group()
+    source.add_argument(
+        "--from", dest="from_dir", type=Path, help="upload the zips in this folder instead"
+    )
+    source.add_argument(
+        "--built",
+        type=Path,
+        help="a build's output folder, laid out like the project: upload its zips",
+    )
+    plan = add("plan", "what the current config would change, against a git ref or the fleet")
+    source = plan.add_mutually_exclusive_group()
+    source.add_argument("--against", metavar="REF", help="git ref (default: upstream or HEAD)")
+    source.add_argument(
+        "--live", action="store_true", help="compare with what the fleet runs (boto3)"
+    )
+    plan.add_argument("--format", choices=("json", "markdown", "text"), default="text")
+    plan.add_argument("--output", type=Path, help="also write the plan to this file")
+    plan.add_argument("--json", type=Path, metavar="FILE", help="also write it as JSON here")
+    plan.add_argument(
+        "--gate",
+        type=Path,
+        metavar="FILE",
+        help="write PLAN_GATE (approval or none) and PLAN_RISKS as shell variables, for the "
+        "pipeline's review stage",
+    )
+    rollout = add("rollout", "roll the built release out wave by wave with boto3 (no pipeline)")
+    rollout.add_argument(
+        "--yes", action="store_true", help="start without asking (a terminal asks first)"
+    )
+    status = add("status", "every stack instance of the fleet, with its release and drift")
+    status.add_argument(
+        "--assume-role",
+        metavar="NAME",
+        help="a role of that name in each target account, to read its live aliases",
+    )
 
 
-def _publish(config: config_module.Config, region: str, from_dir: Path | None) -> int:
-    from generator.output import bundles
-    from generator.output.publish import publish
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.config = getattr(args, "config", DEFAULT_CONFIG)
+    args.started = time.perf_counter()
+    command: Callable[[argparse.Namespace], int] = COMMANDS.get(args.command, _build)
+    try:
+        return command(args)
+    except Failure as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return failure.status
 
-    if region not in config.targets.regions:
+
+# --- reading the config ---------------------------------------------------------------
+
+
+def config_layout(config: Path) -> Layout:
+    if config.is_dir():
+        raise Failure(f"{config}: is a folder; give the config file (--config PATH.toml)")
+    try:
+        return layout_of(config)
+    except LayoutError as exc:
+        raise Failure(str(exc)) from None
+
+
+def load_config(path: Path) -> Config:
+    from generator import config as config_module
+
+    try:
+        # Function folders may be anywhere in the project, e.g. envs/prod.toml's in functions/.
+        return config_module.load(path, root=project_root(path))
+    except config_module.ConfigError as exc:
+        raise Failure(f"invalid config\n{exc}") from None
+
+
+# --- commands that read ----------------------------------------------------------------
+
+
+def _regions(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    regions = config.targets.regions
+    if args.home or args.first:
+        regions = [config.application.home_region if args.home else config.targets.wave_list[0][0]]
+    print(" ".join(regions))
+    return EXIT_OK
+
+
+def _templates(args: argparse.Namespace) -> int:
+    """Committed template paths, from the registry: what the Makefile and hooks lint and
+    scan; with --all, every committed environment's."""
+    from generator.output.layout import committed
+    from generator.stacks import REGISTRY
+
+    layout = config_layout(args.config)
+    configs = list(committed(layout.root)) if args.all else [args.config]
+    chosen = [
+        s for s in REGISTRY if not (args.regional or args.home) or s.regional == args.regional
+    ]
+    found = []
+    for config in configs:
+        folder = config_layout(config).templates
+        found += [(folder / s.file).as_posix() for s in chosen]
+    print(" ".join(found))
+    return EXIT_OK
+
+
+def _paths(args: argparse.Namespace) -> int:
+    layout = config_layout(args.config)
+    values = {name: getattr(layout, name) for name in PATHS}
+    if args.name:
         print(
-            f"error: {region!r} is not a target region; targets: "
-            f"{', '.join(config.targets.regions)}",
-            file=sys.stderr,
+            Path(values[args.name]).as_posix() if args.name != "environment" else values[args.name]
         )
-        return EXIT_BAD_INPUT
-    if from_dir is not None:
-        assets = bundles.read(from_dir)
-        if not assets:
-            print(f"error: no <function>/<sha256>.zip under {from_dir}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    else:
-        assets = sorted(bundles.bundle_all(config).values(), key=lambda a: a.key)
-    result = publish(assets, config.application.bucket_prefix, region)
+        return EXIT_OK
+    for name, value in values.items():
+        print(f"{name}={value if isinstance(value, str) else value.as_posix()}")
+    return EXIT_OK
+
+
+# --- commands that write from what is committed ----------------------------------------
+
+
+def _bodies(args: argparse.Namespace) -> int:
+    from generator.output import bodies
+    from generator.output.tree import write_tree
+
+    layout = config_layout(args.config)
+    found = bodies.from_committed(layout.at(layout.templates))
+    if not found:
+        raise Failure(f"no templates in {layout.templates}/; run `make templates` first")
+    changes = write_tree(layout.at(layout.deploy), found)
+    print(f"{len(found)} bodies in {layout.deploy}/ ({'written' if changes else 'unchanged'})")
+    return EXIT_OK
+
+
+def _bundles(args: argparse.Namespace) -> int:
+    from generator.output import bodies, bundles
+
+    layout = config_layout(args.config)
+    assets = _bundle(load_config(args.config))
+    missing = bodies.unreferenced(assets, layout.at(layout.templates))
+    if missing:
+        raise Failure(
+            f"{layout.templates}/app.json does not reference {', '.join(missing)}; the "
+            "committed templates are stale: run `make templates` and commit",
+            EXIT_STALE,
+        )
+    bundles.write(assets, layout.at(layout.assets))
+    print(f"{len(assets)} bundles in {layout.assets}/, each referenced by the committed app.json")
+    return EXIT_OK
+
+
+def _bundle(config: Config) -> list[Any]:
+    from generator.output import bundles
+
+    try:
+        return sorted(bundles.bundle_all(config).values(), key=lambda a: a.key)
+    except bundles.EmptyBundleError as exc:
+        raise Failure(str(exc)) from None
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from generator.output import bundles
+    from generator.output.publish import PublishError, publish
+
+    config = load_config(args.config)
+    if args.region not in config.targets.regions:
+        raise Failure(
+            f"{args.region!r} is not a target region; targets: {', '.join(config.targets.regions)}"
+        )
+    folder = args.from_dir
+    if args.built is not None:
+        folder = args.built / config_layout(args.config).assets
+    assets = _bundle(config) if folder is None else bundles.read(folder)
+    if not assets:
+        raise Failure(f"no <function>/<sha256>.zip under {folder}")
+    try:
+        result = publish(assets, config.application.bucket_prefix, args.region)
+    except PublishError as exc:
+        raise Failure(str(exc), EXIT_AWS) from None
     for key in result.uploaded:
         print(f"  uploaded s3://{result.bucket}/{key}")
     for key in result.skipped:
@@ -90,56 +287,45 @@ def _publish(config: config_module.Config, region: str, from_dir: Path | None) -
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    started = time.perf_counter()
-    try:
-        config = config_module.load(args.config)
-        if args.command == "regions":
-            home = [config.application.home_region]
-            print(" ".join(home if args.home else config.targets.regions))
-            return EXIT_OK
-        if args.command == "publish":
-            return _publish(config, args.region, args.from_dir)
-        from generator.build import BuildError, build
+def _plan(args: argparse.Namespace) -> int:
+    from generator.build import generate
+    from generator.plan import command
+    from generator.stacks import REGISTRY
 
-        layout = layout_of(args.config)
-        result = build(config, layout)
-    except config_module.ConfigError as exc:
-        print(f"error: invalid config\n{exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except BuildError as exc:
-        print("error: templates not written; these checks failed:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    from generator.output import bundles
-    from generator.output.tree import stale, write_tree
+    config = load_config(args.config)
+    layout = config_layout(args.config)
+    new = generate(config, layout).files
+    return command.run(args, config, layout, new, [s.file for s in REGISTRY])
 
-    out = args.out or layout.templates
-    assets = args.assets or layout.assets
-    if args.check:
-        differing = stale(out, result.files)
-        if differing:
-            print(
-                f"{out}/ is stale; run `make templates` and commit. Differs: "
-                + ", ".join(differing),
-                file=sys.stderr,
-            )
-            return EXIT_STALE
-        print(f"{out}/ is up to date ({len(result.files)} files)")
-        return EXIT_OK
-    changed = write_tree(out, result.files)
-    bundles.write(result.assets, assets)
-    deploy = assets.parent / "deploy"
-    write_tree(deploy, result.bodies())
-    for name, resources, indented, deployed in result.summary():
-        print(
-            f"  {out}/{name:<36} {resources:>4} resources {indented:>8} B {deployed:>8} B deployed"
-        )
-    elapsed = time.perf_counter() - started
-    verdict = "written" if changed else "unchanged"
-    print(f"whitespace-free bodies for CloudFormation: {deploy}/")
-    print(f"{len(result.files)} files {verdict} in {elapsed:.2f}s")
-    print(f"{len(result.assets)} bundles in {assets}/")
-    return EXIT_OK
+
+def _rollout(args: argparse.Namespace) -> int:
+    from generator.fleet import commands
+
+    config = load_config(args.config)
+    layout = config_layout(args.config)
+    return commands.rollout(config, layout.at(layout.deploy), layout.at(layout.templates), args.yes)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from generator.fleet import commands
+
+    return commands.status(load_config(args.config), args.assume_role)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from generator.output import run
+
+    return run.main(args)
+
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    "regions": _regions,
+    "templates": _templates,
+    "paths": _paths,
+    "bodies": _bodies,
+    "bundles": _bundles,
+    "publish": _publish,
+    "plan": _plan,
+    "rollout": _rollout,
+    "status": _status,
+}

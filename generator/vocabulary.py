@@ -34,6 +34,9 @@ ALARM_STATE = "CloudWatch Alarm State Change"
 STACK_STATUS = "CloudFormation Stack Status Change"
 # https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
 PIPELINE_STATE = "CodePipeline Pipeline Execution State Change"
+STAGE_STATE = "CodePipeline Stage Execution State Change"
+# The pipeline stage that rolls the application out, wave by wave.
+ROLLOUT_STAGE = "Rollout"
 # Sources the regional stacks and the pipeline forward to the central bus.
 FORWARDED_SOURCES = ("aws.codedeploy", "aws.cloudwatch", "aws.cloudformation", "aws.codepipeline")
 
@@ -77,6 +80,11 @@ def api_alarm(app: str) -> str:
     return f"{app}-api-5xx-rate"
 
 
+def health_alarm(app: str) -> str:
+    """The composite alarm of a region: any alarm of the application in that region."""
+    return f"{app}-health"
+
+
 # --- the regional bootstrap (central account, every region) ---------------------------------
 def artifact_bucket(prefix: str, account: AWSHelperFn | None = None) -> Sub:
     """`<prefix>-<account>-<region>`: Lambda reads code only from a bucket in its own region.
@@ -118,6 +126,16 @@ def central_event_log_group(app: str) -> str:
 
 def event_bus(app: str) -> str:
     return f"{app}-central"
+
+
+def rollout_namespace(app: str) -> str:
+    """The CloudWatch namespace of the rollout's own metrics, in the home region."""
+    return f"{app}/Rollout"
+
+
+def wave_alarm(app: str, wave: int | str) -> str:
+    """In the home region: a region of the wave went to ALARM."""
+    return f"{app}-wave-{wave}-unhealthy"
 
 
 def alert_topic(app: str) -> str:

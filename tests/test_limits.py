@@ -6,21 +6,24 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import tomli_w
 
 from generator import cli
 from generator.checks import quotas as limits
 from generator.output.render import size
 from generator.stacks import BY_FILE
+from tests.config.support import tree_digest
 from tests.conftest import FIXTURES
-from tests.test_config import tree_digest
 
 
 def functions_config(tmp_path, count: int) -> str:
-    lines = ['[application]\nname = "shop"\n']
+    """`count` functions with one route each, and the health path that route serves."""
+    functions = {}
     for i in range(1, count + 1):
-        shutil.copytree(FIXTURES / "functions" / "api", tmp_path / f"f{i:02d}")
-        lines.append(f'[functions.f{i:02d}]\nsource = "f{i:02d}"\nroutes = ["GET /f{i:02d}"]\n')
-    return "".join(lines)
+        name = f"f{i:02d}"
+        shutil.copytree(FIXTURES / "functions" / "api", tmp_path / name)
+        functions[name] = {"source": name, "routes": [f"GET /{name}"], "health_path": f"/{name}"}
+    return tomli_w.dumps({"application": {"name": "shop"}, "functions": functions})
 
 
 @pytest.mark.parametrize("count, fits", [(28, True), (29, False)])
@@ -39,7 +42,7 @@ def test_functions_per_application_stack(count, fits, tmp_path, capsys):
         assert code == 1 and "is stale" in err  # built, linted, and only differs from disk
     else:
         assert code == 2
-        assert "app.json: 506 resources, over CloudFormation's limit of 500 per template" in err
+        assert "app.json: 508 resources, over CloudFormation's limit of 500 per template" in err
         assert "Traceback" not in err
     assert tree_digest(out) == before
 

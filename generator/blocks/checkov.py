@@ -6,6 +6,10 @@ https://www.checkov.io/2.Basics/Suppressing%20and%20Skipping%20Policies.html
 
 from __future__ import annotations
 
+from typing import Any
+
+from troposphere import AWSObject
+
 # Reasons shared by every function of the regional template.
 SYNCHRONOUS_ONLY = (
     "CKV_AWS_116",
@@ -24,6 +28,28 @@ NO_SECRETS_IN_ENVIRONMENT = (
 )
 
 
-def skip(*checks: tuple[str, str]) -> dict:
+SHARED_CONCURRENCY = (
+    "CKV_AWS_115",
+    "On the account's shared pool by choice: a reservation must leave 100 of the account's "
+    "concurrency unreserved, and new accounts often have less than that to give "
+    "(functions.<name>.reserved_concurrency sets one).",
+)
+ORGANIZATION_PRINCIPAL = (
+    "CKV_AWS_33",
+    "Principal * is confined to the organization's target OUs by aws:PrincipalOrgID and "
+    "aws:PrincipalOrgPaths conditions, the way AWS documents admitting an organization.",
+)
+
+
+def skip(*checks: tuple[str, str]) -> dict[str, Any]:
     """Metadata that skips each (check id, reason)."""
     return {"checkov": {"skip": [{"id": c, "comment": reason} for c, reason in checks]}}
+
+
+def add(resource: AWSObject, *checks: tuple[str, str]) -> None:
+    """Skip each (check id, reason) on `resource`, beside any skips it has already."""
+    metadata: dict[str, Any] = dict(getattr(resource, "Metadata", {}) or {})
+    entries = list(metadata.get("checkov", {}).get("skip", []))
+    known = {entry["id"] for entry in entries}
+    entries += [{"id": c, "comment": reason} for c, reason in checks if c not in known]
+    resource.Metadata = {**metadata, "checkov": {"skip": entries}}

@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import troposphere
 from troposphere import firehose
 
 
-class FirehoseProcessor(firehose.Processor):
+class FirehoseProcessor(firehose.Processor):  # type: ignore[misc]
     """troposphere's validator predates the Decompression and CloudWatchLogProcessing
     processor types, which AWS::KinesisFirehose::DeliveryStream accepts.
     https://docs.aws.amazon.com/firehose/latest/APIReference/API_Processor.html
     """
 
-    props: ClassVar[dict] = {**firehose.Processor.props, "Type": (str, True)}
+    props: ClassVar[dict[str, Any]] = {**firehose.Processor.props, "Type": (str, True)}
 
 
 def count_resources_past_the_limit() -> None:

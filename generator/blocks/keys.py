@@ -28,7 +28,7 @@ from awacs.aws import (
 )
 from troposphere import GetAtt, Ref, Sub, Template, kms
 
-from generator.blocks import policies
+from generator.blocks import checkov, policies
 from generator.blocks.principals import Readers
 from generator.blocks.roles import Role
 
@@ -150,6 +150,8 @@ class Key:
         `equals` (e.g. `kms:ViaService`) as StringEquals conditions."""
         condition = StringEquals({**equals, **readers.org_equals})
         self._add(_statement(sid, readers.principal, actions, condition, *readers.conditions))
+        if readers.org_equals:
+            checkov.add(self.resource, checkov.ORGANIZATION_PRINCIPAL)
 
     def allow_logs(self, sid: str) -> None:
         """CloudWatch Logs in this region may use the key for this account's log groups."""

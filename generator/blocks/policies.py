@@ -8,7 +8,7 @@ statements sorted by Sid, so a policy reads the same whatever order its grants w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from awacs import iam as iam_actions
 from awacs import xray
@@ -27,7 +27,7 @@ from troposphere import AWSHelperFn, Sub
 from generator.output.render import plain
 from generator.permissions import iam_data
 
-Resource = str | AWSHelperFn
+Resource: TypeAlias = str | AWSHelperFn
 POLICY_VERSION = "2012-10-17"
 WILDCARD_SUFFIX = "WildcardOnly"
 

@@ -26,12 +26,12 @@ class Readers:
     org_equals: dict[str, Any]  # extra StringEquals keys, to merge into a statement's own
 
 
-def target_accounts(targets: Targets) -> list:
+def target_accounts(targets: Targets) -> list[Any]:
     """The accounts the application deploys to: the configured ones, or this account."""
     return list(targets.accounts) or [Ref("AWS::AccountId")]
 
 
-def readers(targets: Targets, accounts: list) -> Readers:
+def readers(targets: Targets, accounts: list[Any]) -> Readers:
     """`accounts` (ids or intrinsics) for account targets; the OUs for organization ones."""
     if not targets.organizational_units:
         return Readers(Principal("AWS", accounts), [], {})

@@ -29,7 +29,7 @@ LOG_SERVICE = "logging.s3.amazonaws.com"
 
 
 def _is_ref_to(value: Any, logical_id: str) -> bool:
-    return value == {"Ref": logical_id}
+    return bool(value == {"Ref": logical_id})
 
 
 def _denies_plain_http(statement: dict[str, Any]) -> bool:

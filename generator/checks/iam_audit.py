@@ -65,6 +65,14 @@ DOCUMENTS = (
     ("AWS::KMS::ReplicaKey", "KeyPolicy", KEY),
 )
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
+# Statements that AWS documents only as a wildcard (the resources are AWS's own and their
+# names are not documented), admitted by Sid, each with the page that requires it.
+DOCUMENTED_WILDCARDS = {
+    "StackSetsNotifyInstanceStateDocumentedWildcard": (
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
+        "stacksets-prereqs-self-managed.html"
+    ),
+}
 
 
 @dataclass
@@ -251,8 +259,9 @@ def _shape_problems(actions: list[str], resources: list[Any]) -> Iterator[str]:
     A grant on the wrong shape is silently useless: IAM never matches it. (Statements
     with deploy-time resources, Ref or GetAtt, are left to cfn-lint and CloudFormation.)
     """
-    patterns = [_resolved(r) for r in resources]
-    if not patterns or None in patterns or "*" in patterns:
+    resolved = [_resolved(r) for r in resources]
+    patterns = [p for p in resolved if p is not None]
+    if not patterns or len(patterns) < len(resolved) or "*" in patterns:
         return
     for action in actions:
         shapes = iam_data.arn_formats(action)
@@ -266,6 +275,8 @@ def _statement_problems(statement: dict[str, Any], kind: str) -> Iterator[str]:
         yield f"Effect {effect!r} is neither Allow nor Deny"
         return
     allow = effect == "Allow"
+    if allow and statement.get("Sid") in DOCUMENTED_WILDCARDS:
+        return
     actions = _as_list(statement.get("Action", []))
     not_actions = _as_list(statement.get("NotAction", []))
     for action in actions + not_actions:

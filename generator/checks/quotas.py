@@ -21,6 +21,10 @@ MAX_MAPPINGS = 200
 # All inline policies of a role, and one managed policy, whitespace excluded.
 MAX_ROLE_INLINE_POLICY_CHARS = 10_240
 MAX_MANAGED_POLICY_CHARS = 6_144
+# A composite alarm's rule: at most 100 child alarms and 10,240 characters.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html
+MAX_COMPOSITE_CHILDREN = 100
+MAX_ALARM_RULE_CHARS = 10_240
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,28 @@ def problems(name: str, template: dict[str, Any], delivery: Delivery) -> list[st
         )
     for logical_id, resource in template.get("Resources", {}).items():
         found += _policy_sizes(name, logical_id, resource)
+        found += _alarm_rule(name, logical_id, resource)
+    return found
+
+
+def _alarm_rule(name: str, logical_id: str, resource: dict[str, Any]) -> list[str]:
+    if resource.get("Type") != "AWS::CloudWatch::CompositeAlarm":
+        return []
+    rule = resource.get("Properties", {}).get("AlarmRule", "")
+    if not isinstance(rule, str):
+        return []
+    found = []
+    children = rule.count("ALARM(")
+    if children > MAX_COMPOSITE_CHILDREN:
+        found.append(
+            f"{name}: composite alarm {logical_id} has {children} child alarms, over "
+            f"CloudWatch's limit of {MAX_COMPOSITE_CHILDREN}"
+        )
+    if len(rule) > MAX_ALARM_RULE_CHARS:
+        found.append(
+            f"{name}: composite alarm {logical_id} has a {len(rule):,}-character rule, over "
+            f"CloudWatch's limit of {MAX_ALARM_RULE_CHARS:,}"
+        )
     return found
 
 

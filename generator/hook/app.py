@@ -1,11 +1,20 @@
 """CodeDeploy ``BeforeAllowTraffic`` hook: smoke-test the new Lambda version before it gets traffic.
 
-The hook invokes the new version directly with a synthetic API Gateway HTTP API (payload 2.0)
-``GET <HEALTH_PATH>`` event and reports ``Succeeded`` or ``Failed`` back to CodeDeploy. It depends
-only on the standard library and boto3 (bundled in the Lambda runtime), so it ships as one file.
+The hook invokes the new version directly, once, the way it will be called, and reports
+``Succeeded`` or ``Failed`` back to CodeDeploy:
+
+- ``CHECK_KIND=http`` (a function behind the HTTP API): a synthetic API Gateway HTTP API
+  (payload 2.0) ``GET <HEALTH_PATH>`` event; it must answer ``EXPECTED_STATUS`` with a JSON body.
+- ``CHECK_KIND=invoke`` (a function without routes): the event ``{"preTrafficCheck": {...}}``;
+  it must return without a function error. The function should recognise the key and return
+  at once, doing nothing else.
+
+It depends only on the standard library and boto3 (bundled in the Lambda runtime), so it ships
+as one file.
 
 Environment:
     TARGET_FUNCTION_ARN  qualified ARN of the new version (required), e.g. ``...:function:api:7``
+    CHECK_KIND           ``http`` (default) or ``invoke``
     HEALTH_PATH          path to probe (default ``/health``)
     EXPECTED_STATUS      HTTP status the probe must return (default ``200``)
     LOG_LEVEL            stdlib logging level name (default ``INFO``)
@@ -42,6 +51,8 @@ FUNCTION_TIMEOUT_S = 60
 DEFAULT_HEALTH_PATH = "/health"
 DEFAULT_EXPECTED_STATUS = 200
 _MAX_REASON_CHARS = 500
+
+PRE_TRAFFIC_CHECK = "preTrafficCheck"
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
@@ -159,8 +170,8 @@ def build_health_event(
     }
 
 
-def _load_settings() -> tuple[str, str, int]:
-    """Read and validate configuration; a ValueError here fails the deployment, loudly."""
+def _target_arn() -> str:
+    """The new version's ARN; a ValueError here fails the deployment, loudly."""
     try:
         target_arn = os.environ["TARGET_FUNCTION_ARN"]
     except KeyError:
@@ -168,6 +179,12 @@ def _load_settings() -> tuple[str, str, int]:
     # Must carry a version qualifier: an unqualified ARN would probe $LATEST, not the new version.
     if not target_arn.startswith("arn:") or target_arn.count(":") != 7:
         raise ValueError(f"TARGET_FUNCTION_ARN is not a qualified function ARN: {target_arn!r}")
+    return target_arn
+
+
+def _load_settings() -> tuple[str, str, int]:
+    """Read and validate the HTTP check's configuration."""
+    target_arn = _target_arn()
     health_path = os.environ.get("HEALTH_PATH") or DEFAULT_HEALTH_PATH
     if not health_path.startswith("/"):
         raise ValueError(f"HEALTH_PATH must start with '/': {health_path!r}")
@@ -210,6 +227,35 @@ def check_health(lambda_client: Any, request_id: str) -> str:
     return f"GET {health_path} on {target_arn} returned {status} with a JSON body"
 
 
+def build_check_event(request_id: str) -> dict[str, Any]:
+    """What a function without routes receives: recognisable, and harmless to answer."""
+    return {PRE_TRAFFIC_CHECK: {"requestId": request_id}}
+
+
+def check_invoke(lambda_client: Any, request_id: str) -> str:
+    """Invoke the new version with the check event; raise if it fails."""
+    target_arn = _target_arn()
+    response = lambda_client.invoke(
+        FunctionName=target_arn,
+        InvocationType="RequestResponse",
+        Payload=json.dumps(build_check_event(request_id)).encode(),
+    )
+    raw_payload = response["Payload"].read()
+    if response.get("FunctionError"):
+        raise HealthCheckError(f"function error {response['FunctionError']}: {raw_payload[:200]!r}")
+    return f"{target_arn} answered the pre-traffic check event without error"
+
+
+def run_check(lambda_client: Any, request_id: str) -> str:
+    """The check this function's kind calls for (``CHECK_KIND``)."""
+    kind = os.environ.get("CHECK_KIND") or "http"
+    if kind == "http":
+        return check_health(lambda_client, request_id)
+    if kind == "invoke":
+        return check_invoke(lambda_client, request_id)
+    raise ValueError(f"CHECK_KIND must be 'http' or 'invoke', not {kind!r}")
+
+
 def handler(
     event: dict[str, Any],
     context: Any,
@@ -224,7 +270,7 @@ def handler(
     """
     deployment_id = event.get("DeploymentId") if isinstance(event, dict) else None
     execution_id = event.get("LifecycleEventHookExecutionId") if isinstance(event, dict) else None
-    ids = {"deployment_id": deployment_id, "execution_id": execution_id}
+    ids: dict[str, Any] = {"deployment_id": deployment_id, "execution_id": execution_id}
     if not deployment_id or not execution_id:
         # Nothing to report to, so don't bother probing; if this really came from CodeDeploy it
         # will time the hook out and fail the deployment.
@@ -233,7 +279,7 @@ def handler(
         return {"status": FAILED, "reason": reason}
 
     try:
-        reason = check_health(lambda_client or _lambda_client(), request_id=execution_id)
+        reason = run_check(lambda_client or _lambda_client(), request_id=execution_id)
         status = SUCCEEDED
         _log(logging.INFO, "Health check passed", reason=reason, **ids)
     except Exception as exc:  # any failure to verify health means "do not shift traffic"

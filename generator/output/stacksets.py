@@ -62,7 +62,9 @@ def _preferences(config: Config, regions: list[str]) -> dict[str, Any]:
     }
 
 
-def _stack_set(config: Config, stack: str, description: str, values: dict[str, str]) -> dict:
+def _stack_set(
+    config: Config, stack: str, description: str, values: dict[str, str]
+) -> dict[str, Any]:
     definition: dict[str, Any] = {
         "StackSetName": naming.stack_set(config.application.name, stack),
         "Description": description,
@@ -75,11 +77,11 @@ def _stack_set(config: Config, stack: str, description: str, values: dict[str, s
     return definition
 
 
-def files(config: Config) -> dict[str, dict[str, Any]]:
-    """Relative path under templates/ -> JSON document."""
+def files(config: Config) -> dict[str, Any]:
+    """Relative path under templates/ -> JSON document (an object, or a parameter list)."""
     app = config.application.name
     targets = config.targets
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Any] = {}
     # The bootstrap lives in the central account, always self-managed from there.
     out["stacksets/bootstrap.stack-set.json"] = _stack_set(
         config,

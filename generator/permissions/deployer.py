@@ -11,12 +11,12 @@ https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-sc
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from awacs.aws import Action, Statement, StringEquals
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
@@ -87,7 +87,9 @@ def _handler_actions(resource_type: str) -> frozenset[str]:
     return frozenset(actions)
 
 
-def required_actions(templates: Iterable[dict]) -> tuple[list[str], list[str]]:
+def required_actions(
+    templates: Iterable[dict[str, Any]], skip: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
     """(actions in IAM's spelling, actions the schemas list that IAM's data does not know).
 
     Unknown ones are calls to features these templates do not use (the schemas list
@@ -96,9 +98,8 @@ def required_actions(templates: Iterable[dict]) -> tuple[list[str], list[str]]:
     wanted: set[str] = set()
     for template in templates:
         for resource in template.get("Resources", {}).values():
-            wanted |= _handler_actions(resource["Type"])
-        if "{{resolve:ssm:" in json.dumps(template):
-            wanted.add("ssm:GetParameters")
+            if resource["Type"] not in skip:
+                wanted |= _handler_actions(resource["Type"])
     known = sorted({c for c in map(iam_data.canonical, wanted) if c})
     unknown = sorted(a for a in wanted if iam_data.canonical(a) is None)
     return known, unknown
@@ -185,7 +186,7 @@ def statements(actions: Sequence[str], scope: Scope) -> list[Statement]:
     return result
 
 
-def passed_to(templates: Iterable[dict]) -> list[str]:
+def passed_to(templates: Iterable[dict[str, Any]]) -> list[str]:
     """The services the templates' roles are for: what a deployer may pass them to."""
     services = set()
     for template in templates:
@@ -205,10 +206,10 @@ def _size(statement: Statement) -> int:
 
 
 def managed_policies(
-    template: Template, title: str, role: str, statements_: list, description: str
+    template: Template, title: str, role: str, statements_: list[Statement], description: str
 ) -> list[iam.ManagedPolicy]:
     """Pack statements into as few managed policies as fit IAM's size limit."""
-    packs: list[list] = [[]]
+    packs: list[list[Statement]] = [[]]
     used = 0
     for statement in statements_:
         size = _size(statement)

@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/reference_pol
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from policy_sentry.querying.actions import (
     get_action_data,
@@ -21,7 +22,7 @@ def _split(action: str) -> tuple[str, str]:
 
 
 @cache
-def _entries(action: str) -> tuple[dict, ...]:
+def _entries(action: str) -> tuple[dict[str, Any], ...]:
     service, name = _split(action)
     found = get_action_data(service, name).get(service, []) if name else []
     return tuple(e for e in found if e["action"].lower() == action.lower())
@@ -49,3 +50,31 @@ def wildcard_only(action: str) -> bool:
 def arn_formats(action: str) -> tuple[str, ...]:
     """The ARN shapes the action takes, e.g. `arn:${Partition}:lambda:${Region}:...`."""
     return tuple(sorted({e["resource_arn_format"] for e in _entries(action)} - {"*"}))
+
+
+@cache
+def actions_on(service: str, resource_type: str) -> tuple[str, ...]:
+    """Every action IAM authorizes on `resource_type` of `service` (e.g. a stack)."""
+    from policy_sentry.querying.actions import get_actions_with_arn_type_and_access_level
+
+    levels = ("Read", "Write", "List", "Tagging", "Permissions management")
+    found = {
+        action
+        for level in levels
+        for action in get_actions_with_arn_type_and_access_level(service, resource_type, level)
+    }
+    return tuple(sorted(found))
+
+
+def wildcard_only_actions(service: str) -> tuple[str, ...]:
+    """The service's actions that IAM authorizes only on `*`, in IAM's spelling."""
+    return tuple(sorted(get_actions_that_support_wildcard_arns_only(service)))
+
+
+def access_level(action: str) -> str:
+    """IAM's access level of an action: Read, List, Write, Tagging, Permissions management."""
+    entries = _entries(action)
+    if not entries:
+        raise KeyError(action)
+    level: str = entries[0]["access_level"]
+    return level

@@ -24,11 +24,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Inputs:
     """What a stack may read besides the config: where the environment's files go, the
-    function bundles, and the finished templates it derives from (by file name)."""
+    function bundles, and the finished templates it derives from (by file name).
+
+    `coverage` builds a stack only to learn its resource types (see
+    `generator.permissions.coverage`): parts derived from other templates are skipped."""
 
     layout: Layout
     bundles: dict[str, Asset] = field(default_factory=dict)
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
+    coverage: bool = False
 
 
 class Stack:

@@ -16,10 +16,10 @@ from functools import cached_property
 from awacs import firehose as firehose_actions
 from awacs import kms as kms_actions
 from awacs.aws import ArnLike, StringEquals, StringLike
-from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Select, Sub, logs
+from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Select, Sub, logs, ssm
 
 from generator import vocabulary as names
-from generator.blocks import buckets, parameters, policies, principals, roles
+from generator.blocks import buckets, parameters, policies, principals, roles, version_check
 from generator.blocks.buckets import AccessLogBucket, Bucket
 from generator.blocks.keys import Key
 from generator.blocks.roles import Role
@@ -36,6 +36,7 @@ class Bootstrap(Stack):
         "access_logs",
         "artifact_bucket",
         "log_destination",
+        "execution_role_check",
     )
 
     def describe(self) -> str:
@@ -160,28 +161,28 @@ class Bootstrap(Stack):
             ],
         )
 
-    def _destination_policy(self, destination_arn: Sub) -> Join:
-        """The destination policy is a JSON string; the account list is joined into it.
+    def _destination_policy(self, destination_arn: Sub) -> Join | Sub:
+        """The destination policy is a JSON string: the organization's, or one that
+        names each source account (joined in, since the accounts are a parameter).
         https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
         """
-        organization = self.config.targets.organization_id
+        statement = (
+            '{"Version":"2012-10-17","Statement":[{"Sid":"SourceAccountsSubscribe",'
+            '"Effect":"Allow","Principal":{"AWS":'
+        )
+        tail = ',"Action":"logs:PutSubscriptionFilter","Resource":"${Destination}"}]}'
         if self.config.targets.organizational_units:
-            principal: list[object] = [
-                '"*"},"Condition":{"StringEquals":{"aws:PrincipalOrgID":"'
-                + str(organization)
-                + '"}}'
-            ]
-        else:
-            principal = ['["', Join('","', self.source_accounts), '"]}']
+            organization = self.config.targets.organization_id
+            who = f'"*"}},"Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{organization}"}}}}'
+            return Sub(statement + who + tail, Destination=destination_arn)
         return Join(
             "",
             [
-                '{"Version":"2012-10-17","Statement":[{"Sid":"SourceAccountsSubscribe",'
-                '"Effect":"Allow","Principal":{"AWS":',
-                *principal,
-                ',"Action":"logs:PutSubscriptionFilter","Resource":"',
-                destination_arn,
-                '"}]}',
+                statement,
+                '["',
+                Join('","', self.source_accounts),
+                '"]}',
+                Sub(tail, Destination=destination_arn),
             ],
         )
 
@@ -212,3 +213,11 @@ class Bootstrap(Stack):
             )
         )
         return destination
+
+    @cached_property
+    def execution_role_check(self) -> ssm.Parameter:
+        """Created before anything else: the account's StackSet execution role must be
+        recent enough for this template. It depends on every other part."""
+        for part in self.contents[:-1]:
+            getattr(self, part)
+        return version_check.add(self.template, self.app)

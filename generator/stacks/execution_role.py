@@ -1,10 +1,14 @@
 """The StackSet execution role for each target account (self-managed permissions).
 
 Its name is fixed by StackSets, it trusts only the administration role in the central
-account, and its rights are what the regional templates' resource types need, derived
-from CloudFormation's resource schemas, instead of the AdministratorAccess of AWS's
-sample template.
+account, and it holds what StackSets itself needs in a target account (CloudFormation on
+the instance stacks, S3 as the guide requires) plus what the regional templates' resource
+types need, derived from CloudFormation's resource schemas, instead of the
+AdministratorAccess of AWS's sample template.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
+
+It is installed by hand, once per account, so its template carries a version that the
+regional templates check (`generator.blocks.version_check`).
 """
 
 from __future__ import annotations
@@ -15,14 +19,24 @@ from awacs import kms as kms_actions
 from awacs import logs as logs_actions
 from awacs import s3 as s3_actions
 from awacs import sts
-from awacs.aws import Allow, Condition, Principal, Statement, StringEquals, StringLike
+from awacs.aws import (
+    Action,
+    Allow,
+    Condition,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
+    StringNotEquals,
+)
 from troposphere import Output, Parameter, Sub
 
 from generator import vocabulary as names
 from generator.blocks import policies
 from generator.blocks.layers import powertools_layer_access
 from generator.blocks.roles import Role
-from generator.permissions import deployer
+from generator.blocks.version_check import CHECK_TYPE, VERSION, check_parameter
+from generator.permissions import coverage, deployer, iam_data
 from generator.stacks.base import Stack
 
 
@@ -33,9 +47,9 @@ class ExecutionRole(Stack):
 
     def describe(self) -> str:
         return (
-            f"{self.app}: StackSet execution role. Deploy once in every target account and "
-            "in the central account (the bootstrap StackSet deploys there), in any one "
-            "region: IAM is global."
+            f"{self.app}: StackSet execution role, version {VERSION}. Deploy once in every "
+            "target account and in the central account (the bootstrap StackSet deploys "
+            "there), in any one region: IAM is global."
         )
 
     @cached_property
@@ -67,31 +81,105 @@ class ExecutionRole(Stack):
             "ExecutionRole",
             name=names.STACKSET_EXECUTION_ROLE,
             trust=trust,
-            description=f"StackSets deploy {self.app}'s regional stacks with this role.",
+            description=f"StackSets deploy {self.app}'s regional stacks with this role "
+            f"(version {VERSION}).",
             inline=False,
         )
 
     @cached_property
     def policies(self) -> None:
-        regional = list(self.inputs.finished.values())  # the templates it deploys
-        actions, _unused_features = deployer.required_actions(regional)
+        if self.inputs.coverage:
+            return
+        # Every type the regional templates can hold, but the version check, which is
+        # granted by version below.
+        deployed = [t for file in self.inputs.finished for t in coverage.templates(file)]
+        actions, _unused_features = deployer.required_actions(deployed, skip=[CHECK_TYPE])
         instances = names.stack_set_instances(self.app)
         scope = deployer.Scope(
             role_prefixes=[instances],
             bucket_prefixes=[f"{self.config.application.bucket_prefix}-", instances.lower()],
-            passed_to=deployer.passed_to(regional),
+            passed_to=deployer.passed_to(deployed),
         )
         deployer.managed_policies(
             self.template,
             "ExecutionPolicy",
             self.role.title,
             [
+                *self._stacksets(),
                 *deployer.statements(actions, scope),
+                *self._version_checks(),
                 *powertools_layer_access(),
                 *self._central_resources(),
             ],
-            description="Derived from the resource schemas of the regional templates",
+            description="StackSets' own needs, and the resource schemas of every resource "
+            "type the regional templates can hold",
         )
+
+    def _stacksets(self) -> list[Statement]:
+        """StackSets creates, updates, deletes and describes each instance's stack (named
+        `StackSet-<stack set>-<id>`) with this role: "Your target account always needs full
+        AWS CloudFormation permissions". The writes are granted on this application's
+        instance stacks only; CloudFormation's reads that IAM authorizes only on `*` are
+        granted as such (IAM's data lists them)."""
+        stack_actions = iam_data.actions_on("cloudformation", "stack")
+        reads = [
+            a
+            for a in iam_data.wildcard_only_actions("cloudformation")
+            if iam_data.access_level(a) in ("Read", "List")
+        ]
+        stacks = Sub(
+            "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:stack/"
+            f"{names.stack_set_instances(self.app)}*/*"
+        )
+        return [
+            policies.allow("RunInstanceStacks", policies.actions(stack_actions), [stacks]),
+            policies.wildcard_only("ReadCloudFormationWildcardOnly", policies.actions(reads)),
+            self._stacksets_s3(),
+        ]
+
+    def _stacksets_s3(self) -> Statement:
+        """ "You must add the S3 service action and resources to
+        AWSCloudFormationStackSetExecutionRole policy statement for each target account for
+        StackSets to work. StackSets uses these permissions to notify the stack instance
+        state" — the guide's minimum policy grants `s3:*` on `*`. The buckets are
+        StackSets' own, in accounts of AWS, so this account's buckets are excluded
+        (`aws:ResourceAccount`); ours are granted by name above. The IAM audit admits this
+        one statement by its Sid, with this page as the reason."""
+        return policies.allow(
+            "StackSetsNotifyInstanceStateDocumentedWildcard",
+            [Action("s3", "*")],
+            ["*"],
+            StringNotEquals({"aws:ResourceAccount": Sub("${AWS::AccountId}")}),
+        )
+
+    def _version_checks(self) -> list[Statement]:
+        """Create the version check of this version or any earlier one (a rollback to an
+        older template must still deploy); read and remove any of them."""
+        parameter = "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter"
+        create = [
+            Sub(f"{parameter}{check_parameter(self.app, version)}")
+            for version in range(1, VERSION + 1)
+        ]
+        every = Sub(f"{parameter}/{self.app}/requires/*")
+        return [
+            policies.allow(
+                "CreateVersionCheckUpToOwnVersion",
+                policies.actions(["ssm:PutParameter", "ssm:AddTagsToResource"]),
+                create,
+            ),
+            policies.allow(
+                "ReadAndRemoveVersionChecks",
+                policies.actions(
+                    [
+                        "ssm:DeleteParameter",
+                        "ssm:GetParameters",
+                        "ssm:ListTagsForResource",
+                        "ssm:RemoveTagsFromResource",
+                    ]
+                ),
+                [every],
+            ),
+        ]
 
     def _central_resources(self) -> list[Statement]:
         """What a target account's stacks use in the central account: Lambda reads code
@@ -113,7 +201,14 @@ class ExecutionRole(Stack):
                 "DecryptCodeWithCentralKeys",
                 [kms_actions.Decrypt],
                 [Sub(f"arn:${{AWS::Partition}}:kms:*:{central}:key/*")],
-                StringLike({"kms:ViaService": "s3.*.amazonaws.com"}),
+                StringLike(
+                    {
+                        "kms:ViaService": "s3.*.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": Sub(
+                            f"arn:${{AWS::Partition}}:s3:::{prefix}-{central}-*"
+                        ),
+                    }
+                ),
             ),
             policies.allow(
                 "SubscribeToCentralDestinations",
@@ -125,3 +220,6 @@ class ExecutionRole(Stack):
     @cached_property
     def outputs(self) -> None:
         self.template.add_output(Output("ExecutionRoleArn", Value=self.role.arn))
+        self.template.add_output(
+            Output("Version", Value=str(VERSION), Description="Regional templates check it.")
+        )

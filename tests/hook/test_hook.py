@@ -1,4 +1,4 @@
-"""Tests for functions/traffic_hook/app.py against real boto3 clients with botocore Stubber."""
+"""The pre-traffic hook (generator/hook/app.py) against real boto3 clients with botocore Stubber."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def hook_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TARGET_FUNCTION_ARN", TARGET_ARN)
     monkeypatch.delenv("HEALTH_PATH", raising=False)
     monkeypatch.delenv("EXPECTED_STATUS", raising=False)
+    monkeypatch.delenv("CHECK_KIND", raising=False)
 
 
 @pytest.fixture
@@ -465,3 +466,59 @@ def test_build_health_event_is_routable_by_powertools(hook_app: ModuleType) -> N
     assert event.path == "/health"
     assert event.request_context.request_id == "req-1"
     assert event.request_context.account_id == "111122223333"
+
+
+def test_routeless_function_gets_the_check_event_and_passes_without_an_error(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "invoke")
+    lambda_stub.add_response("invoke", invoke_response(None), INVOKE_PARAMS)
+    codedeploy_stub.add_response(
+        "put_lifecycle_event_hook_execution_status",
+        {"lifecycleEventHookExecutionId": EXECUTION_ID},
+        status_params("Succeeded"),
+    )
+
+    result = run()
+
+    assert result["status"] == "Succeeded"
+    assert sent_payloads == [{"preTrafficCheck": {"requestId": EXECUTION_ID}}]
+    codedeploy_stub.assert_no_pending_responses()
+
+
+def test_routeless_function_that_raises_on_the_check_event_fails(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "invoke")
+    lambda_stub.add_response(
+        "invoke",
+        invoke_response({"errorMessage": "boom", "errorType": "KeyError"}, "Unhandled"),
+        INVOKE_PARAMS,
+    )
+    codedeploy_stub.add_response(
+        "put_lifecycle_event_hook_execution_status",
+        {"lifecycleEventHookExecutionId": EXECUTION_ID},
+        status_params("Failed"),
+    )
+
+    result = run()
+
+    assert result["status"] == "Failed"
+    assert "function error Unhandled" in result["reason"]
+
+
+def test_unknown_check_kind_fails_without_invoking(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "telepathy")
+    codedeploy_stub.add_response(
+        "put_lifecycle_event_hook_execution_status",
+        {"lifecycleEventHookExecutionId": EXECUTION_ID},
+        status_params("Failed"),
+    )
+
+    result = run()
+
+    assert result["status"] == "Failed"
+    assert "CHECK_KIND must be 'http' or 'invoke'" in result["reason"]
+    lambda_stub.assert_no_pending_responses()

@@ -130,7 +130,9 @@ UNVERSIONED_CHANGES = {
         reserved_concurrency=5
     ),
     "alarm threshold": lambda raw, root: raw["alarms"].update(errors=3),
-    "routes": lambda raw, root: raw["functions"]["api"].update(routes=["GET /hello"]),
+    "routes": lambda raw, root: raw["functions"]["api"].update(
+        routes=["GET /health", "GET /hello"]
+    ),
     "log retention": lambda raw, root: raw["application"].update(log_retention_days=90),
     "strategy": lambda raw, root: raw["deployment"].update(
         strategy="CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
@@ -239,3 +241,57 @@ def test_config_grants_reach_only_their_function(write_config):
     hook = template["Resources"]["ApiHookRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     assert "dynamodb:GetItem" not in json.dumps(hook)
     assert iam_audit.check(template) == []
+
+
+def test_hook_checks_each_function_the_way_it_is_called(write_config):
+    """A routed function gets an HTTP request to its health path; a routeless one the
+    check event (an HTTP request would answer 404 and roll every release back)."""
+
+    def edit(raw):
+        raw["functions"]["worker"] = {"source": "functions/worker"}
+
+    template = json.loads(
+        build(config_module.load(write_config(edit)), run_lint=False).files["app.json"]
+    )
+    api = template["Resources"]["ApiHook"]["Properties"]["Environment"]["Variables"]
+    worker = template["Resources"]["WorkerHook"]["Properties"]["Environment"]["Variables"]
+    assert (api["CHECK_KIND"], api["HEALTH_PATH"]) == ("http", "/health")
+    assert worker["CHECK_KIND"] == "invoke" and "HEALTH_PATH" not in worker
+    assert worker["TARGET_FUNCTION_ARN"] == {
+        "Ref": next(k for k in template["Resources"] if k.startswith("WorkerVersion"))
+    }
+
+
+def test_account_targets_subscribe_without_a_role(app_template):
+    assert not resources_of_type(app_template, "AWS::IAM::Role").get("LogSubscriptionRole")
+    for subscription in resources_of_type(app_template, "AWS::Logs::SubscriptionFilter").values():
+        assert "RoleArn" not in subscription["Properties"]
+
+
+def test_organization_targets_subscribe_with_a_sender_role(write_config):
+    """A destination that admits an organization needs a role of the sender's account on
+    every subscription filter, allowed to put events to the subscribed groups only."""
+
+    def edit(raw):
+        raw["targets"].update(
+            permission_model="SERVICE_MANAGED",
+            organizational_units=["ou-abcd-12345678"],
+            organization_id="o-a1b2c3d4e5",
+            central_account="999999999999",
+        )
+
+    template = json.loads(build(config_module.load(write_config(edit))).files["app.json"])
+    subscriptions = resources_of_type(template, "AWS::Logs::SubscriptionFilter")
+    groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    assert len(subscriptions) == len(groups) == 3
+    for subscription in subscriptions.values():
+        assert subscription["Properties"]["RoleArn"] == {
+            "Fn::GetAtt": ["LogSubscriptionRole", "Arn"]
+        }
+    role = template["Resources"]["LogSubscriptionRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
+    assert "aws:SourceArn" in trust["Condition"]["ArnLike"]
+    (put,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert put["Action"] == ["logs:PutLogEvents"]
+    assert sorted(r["Fn::GetAtt"][0] for r in put["Resource"]) == sorted(groups)

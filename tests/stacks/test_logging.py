@@ -64,7 +64,7 @@ def test_log_chain_reaches_the_archive_from_every_region(templates, reference_ra
         assert stream["Prefix"].startswith(f"logs/{region}/!{{timestamp:yyyy}}/")
         assert stream["ErrorOutputPrefix"].startswith(f"errors/{region}/")
         processors = [p["Type"] for p in stream["ProcessingConfiguration"]["Processors"]]
-        assert processors == ["Decompression", "CloudWatchLogProcessing", "AppendDelimiterToRecord"]
+        assert processors == ["Decompression", "AppendDelimiterToRecord"]
     assert len(streams) == len(reference_raw["targets"]["regions"])
 
 
@@ -77,7 +77,7 @@ def test_every_bucket_key_and_role_passes_the_shared_checks(templates):
         counted["buckets"] += len(resources_of_type(template, "AWS::S3::Bucket"))
         counted["keys"] += len(resources_of_type(template, "AWS::KMS::Key"))
         counted["roles"] += len(resources_of_type(template, "AWS::IAM::Role"))
-    assert counted == {"buckets": 4, "keys": 3, "roles": 6}
+    assert counted == {"buckets": 4, "keys": 3, "roles": 8}
 
 
 def only_statements(role):
@@ -249,9 +249,11 @@ def test_organization_targets_are_admitted_by_org_conditions(write_config):
         "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
         "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-abcd-12345678/*"]},
     }
-    joined = boot["Resources"]["LogDestination"]["Properties"]["DestinationPolicy"]["Fn::Join"][1]
-    text = "".join(p if isinstance(p, str) else "ARN" for p in joined)
-    destination = json.loads(text)["Statement"][0]
+    text, variables = boot["Resources"]["LogDestination"]["Properties"]["DestinationPolicy"][
+        "Fn::Sub"
+    ]
+    assert set(variables) == {"Destination"}
+    destination = json.loads(text.replace("${Destination}", "ARN"))["Statement"][0]
     assert destination["Principal"] == {"AWS": "*"}
     assert destination["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
     trust = boot["Resources"]["LogDestinationRole"]["Properties"]["AssumeRolePolicyDocument"]

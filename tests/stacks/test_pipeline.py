@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,7 +14,7 @@ from generator.build import build
 from generator.checks import bucket_hardening, iam_audit, trust_policies
 from tests.conftest import REPO, resources_of_type
 
-STAGES = ["Source", "Build", "UpdatePipeline", "Foundation", "Publish", "Rollout"]
+STAGES = ["Source", "Build", "UpdatePipeline", "Foundation", "Publish", "Review", "Rollout"]
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +73,20 @@ def test_the_rollout_is_one_stage_of_serial_actions_in_wave_order(pipeline, refe
     the app stack set at once; every action has its own RunOrder, so no two operations
     of one execution overlap either."""
     rollout = actions(the_pipeline(pipeline), "Rollout")
-    assert [a["Name"] for a in rollout] == ["Wave1", "ApproveWave2", "Wave2"]
-    assert [a["RunOrder"] for a in rollout] == [1, 2, 3]
-    wave1, approve, wave2 = rollout
+    assert [a["Name"] for a in rollout] == [
+        "Wave1",
+        "BakeWave1",
+        "ApproveWave2",
+        "Wave2",
+        "BakeWave2",
+    ]
+    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5]
+    wave1, _, approve, wave2, _ = rollout
     assert approve["ActionTypeId"]["Category"] == "Approval"
-    assert "us-east-1, ap-southeast-2" in approve["Configuration"]["CustomData"]
+    assert approve["Configuration"]["CustomData"] == (
+        "Wave 1 baked 10 minutes with every region's alarms quiet. "
+        "Approve to roll out wave 2: us-east-1, ap-southeast-2."
+    )
     waves = reference_raw["targets"]["waves"]
     for action, regions in ((wave1, waves[0]), (wave2, waves[1])):
         # Each wave deploys this execution's own template, not the stack set's current one.
@@ -123,6 +131,7 @@ def test_every_action_role_is_scoped(pipeline):
             assert set(statement["Action"]) <= {
                 "cloudformation:ValidateTemplate",
                 "cloudformation:CreateStackSet",
+                "lambda:ListFunctions",  # CodePipeline's Lambda actions need it
             }
             continue
         assert "*" not in statement["Resource"], statement["Sid"]
@@ -148,38 +157,6 @@ def test_pipeline_events_reach_the_central_bus(pipeline):
     rule = pipeline["Resources"]["ForwardPipelineEvents"]["Properties"]
     assert rule["EventPattern"]["detail"] == {"pipeline": ["shop-release"]}
     assert rule["Targets"][0]["Arn"]["Fn::Sub"].endswith(":event-bus/shop-central")
-
-
-def test_execution_role_trusts_only_the_administration_role(reference_build):
-    template = json.loads(reference_build.files["stackset-execution-role.json"])
-    role = template["Resources"]["ExecutionRole"]["Properties"]
-    assert role["RoleName"] == "AWSCloudFormationStackSetExecutionRole"
-    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Condition"]["StringEquals"]["aws:PrincipalArn"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:iam::${AdministratorAccountId}:role/"
-        "AWSCloudFormationStackSetAdministrationRole"
-    }
-    assert iam_audit.check(template) == []
-    policies = resources_of_type(template, "AWS::IAM::ManagedPolicy")
-    actions = {
-        a
-        for p in policies.values()
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        for a in s["Action"]
-    }
-    # What the regional templates' resource types need, from CloudFormation's schemas.
-    for needed in (
-        "lambda:CreateFunction",
-        "lambda:CreateAlias",
-        "codedeploy:CreateDeployment",
-        "logs:PutSubscriptionFilter",
-        "kms:CreateKey",
-        "iam:PassRole",
-        "lambda:GetLayerVersion",
-        "ssm:GetParameters",
-    ):
-        assert needed in actions
-    assert not any(a.endswith("*") for a in actions)
 
 
 def test_s3_source_alternative(write_config):
@@ -210,8 +187,8 @@ def test_no_approval_and_service_managed(write_config):
 
     template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
     rollout = actions(the_pipeline(template), "Rollout")
-    assert [a["Name"] for a in rollout] == ["Wave1", "Wave2"]
-    for action in rollout:
+    assert [a["Name"] for a in rollout] == ["Wave1", "BakeWave1", "Wave2", "BakeWave2"]
+    for action in rollout[::2]:
         config = action["Configuration"]
         assert config["PermissionModel"] == "SERVICE_MANAGED"
         assert config["DeploymentTargets"] == "ou-abcd-12345678"
@@ -219,53 +196,7 @@ def test_no_approval_and_service_managed(write_config):
         assert "AdministrationRoleArn" not in config
 
 
-def make_commands() -> dict[str, list[str]]:
-    """Recipe lines of each Makefile target."""
-    recipes: dict[str, list[str]] = {}
-    current = None
-    for line in (REPO / "Makefile").read_text().splitlines():
-        target = re.match(r"^([a-z-]+):", line)
-        if target:
-            current = target.group(1)
-            recipes[current] = []
-        elif line.startswith("\t") and current:
-            recipes[current].append(line.strip())
-    return recipes
-
-
-def test_buildspec_runs_the_makefile_targets():
-    spec = yaml.safe_load(Path(REPO / "buildspec.yml").read_text())
-    commands = spec["phases"]["build"]["commands"]
-    assert commands == ["make test", "make check", "make templates"]
-    recipes = make_commands()
-    for command in commands:
-        assert command.split()[1] in recipes
-    assert spec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
-    assert spec["reports"]["pytest"]["file-format"] == "JUNITXML"
-    assert "--junitxml=build/reports/pytest.xml" in spec["env"]["variables"]["PYTEST_ARGS"]
-    assert recipes["test"] == ["$(PY) -m pytest $(PYTEST_ARGS)"]
-    assert recipes["check"] == ["$(PY) -m generator --check"]
-    assert recipes["templates"] == ["$(PY) -m generator"]
-    assert set(spec["artifacts"]["files"]) >= {"templates/**/*", "build/assets/**/*"}
-
-
-def test_publish_buildspec_publishes_every_target_region(pipeline, reference_raw):
-    spec = yaml.safe_load(Path(REPO / "buildspec-publish.yml").read_text())
-    (command,) = spec["phases"]["build"]["commands"]
-    assert "make publish REGION=$region" in command and "$TARGET_REGIONS" in command
-    assert "publish" in make_commands()
-    env = pipeline["Resources"]["PublishProject"]["Properties"]["Environment"]
-    variables = {v["Name"]: v["Value"] for v in env["EnvironmentVariables"]}
-    assert variables["TARGET_REGIONS"].split() == reference_raw["targets"]["regions"]
-
-
-def test_publish_uploads_what_the_build_tested(pipeline):
-    (publish,) = actions(the_pipeline(pipeline), "Publish")
-    assert [a["Name"] for a in publish["InputArtifacts"]] == ["SourceOutput", "BuildOutput"]
-    assert publish["Configuration"]["PrimarySource"] == "SourceOutput"
-    spec = yaml.safe_load(Path(REPO / "buildspec-publish.yml").read_text())
-    (command,) = spec["phases"]["build"]["commands"]
-    assert "FROM=$CODEBUILD_SRC_DIR_BuildOutput/build/assets" in command
+# The buildspecs, the Makefile and the hooks are tested in tests/cli/test_buildspecs.py.
 
 
 def test_log_level_overrides_follow_their_wave_one_operation_at_a_time(write_config):
@@ -279,11 +210,13 @@ def test_log_level_overrides_follow_their_wave_one_operation_at_a_time(write_con
     assert [a["Name"] for a in rollout] == [
         "Wave1",
         "Wave1Error",
+        "BakeWave1",
         "ApproveWave2",
         "Wave2",
         "Wave2Debug",
+        "BakeWave2",
     ]
-    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5]
+    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5, 6, 7]
     by_name = {a["Name"]: a["Configuration"] for a in rollout}
     assert by_name["Wave1Error"]["Regions"] == "eu-west-1"
     assert by_name["Wave1Error"]["ParameterOverrides"] == (
@@ -324,3 +257,217 @@ def test_a_type_without_permission_data_stops_the_build(monkeypatch):
             deployer.required_actions([{"Resources": {"P": {"Type": "AWS::CodeBuild::Project"}}}])
     finally:
         deployer._handler_actions.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "connection, prefix",
+    [
+        (
+            "arn:aws:codestar-connections:eu-west-1:123456789012:connection/"
+            "0f0f0f0f-1111-2222-3333-444444444444",
+            "codestar-connections",
+        ),
+        (
+            "arn:aws:codeconnections:eu-west-1:123456789012:connection/"
+            "0f0f0f0f-1111-2222-3333-444444444444",
+            "codeconnections",
+        ),
+    ],
+)
+def test_connection_actions_take_the_prefix_of_its_arn(connection, prefix, write_config):
+    """IAM names actions on a connection with its ARN's service prefix."""
+    path = write_config(lambda raw: raw["pipeline"].update(connection_arn=connection))
+    template = json.loads(build(config_module.load(path)).files["pipeline.json"])
+    pipeline_role = template["Resources"]["PipelineRole"]["Properties"]["Policies"][0]
+    (use,) = [
+        s for s in pipeline_role["PolicyDocument"]["Statement"] if s["Sid"] == "UseSourceConnection"
+    ]
+    assert (use["Action"], use["Resource"]) == ([f"{prefix}:UseConnection"], [connection])
+    passes = [
+        s
+        for p in resources_of_type(template, "AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.endswith(":PassConnection") for a in s["Action"])
+    ]
+    assert passes == [
+        {
+            "Sid": "PassSourceConnectionToPipeline",
+            "Effect": "Allow",
+            "Action": [f"{prefix}:PassConnection"],
+            "Resource": [connection],
+            "Condition": {
+                "StringEquals": {f"{prefix}:PassedToService": "codepipeline.amazonaws.com"}
+            },
+        }
+    ]
+
+
+def test_a_created_connection_is_a_codeconnections_one(pipeline):
+    role = pipeline["Resources"]["PipelineRole"]["Properties"]["Policies"][0]
+    (use,) = [s for s in role["PolicyDocument"]["Statement"] if s["Sid"] == "UseSourceConnection"]
+    assert use["Action"] == ["codeconnections:UseConnection"]
+    assert pipeline["Resources"]["SourceConnection"]["Type"] == "AWS::CodeConnections::Connection"
+
+
+def test_opt_in_regions_get_their_regional_cloudformation_principal(write_config):
+    """Regions disabled by default need their regional principal in the administration
+    role's trust; regions enabled by default do not."""
+
+    def edit(raw):
+        raw["targets"]["regions"] = ["eu-west-1", "af-south-1", "eu-south-1"]
+        raw["targets"]["waves"] = [["eu-west-1"], ["af-south-1", "eu-south-1"]]
+
+    template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
+    role = template["Resources"]["StackSetAdministrationRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"]["Service"] == [
+        "cloudformation.amazonaws.com",
+        "cloudformation.af-south-1.amazonaws.com",
+        "cloudformation.eu-south-1.amazonaws.com",
+    ]
+    assert trust_policies.check(template) == []
+
+
+def test_publish_may_use_keys_only_for_the_code_buckets(pipeline):
+    role = pipeline["Resources"]["PublishProjectRole"]["Properties"]["Policies"][0]
+    (kms,) = [s for s in role["PolicyDocument"]["Statement"] if s["Sid"] == "EncryptCodeThroughS3"]
+    assert kms["Condition"]["StringLike"] == {
+        "kms:ViaService": "s3.*.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": {
+            "Fn::Sub": "arn:${AWS::Partition}:s3:::shop-artifacts-${AWS::AccountId}-*"
+        },
+    }
+
+
+def test_self_update_adds_permissions_before_the_resources_that_need_them(pipeline):
+    """On the pipeline stack's own update, CloudFormation uses the deploy role: every
+    other resource waits for its policies, so a new resource type is permitted first."""
+    policies = sorted(resources_of_type(pipeline, "AWS::IAM::ManagedPolicy"))
+    assert policies
+    for logical_id, resource in pipeline["Resources"].items():
+        if logical_id in (*policies, "CloudFormationDeployRole"):
+            continue
+        assert set(policies) <= set(resource.get("DependsOn", [])), logical_id
+
+
+def test_deploy_role_keeps_permissions_for_features_the_config_does_not_use(pipeline):
+    """Switching the source from a connection to a bucket, or back, must be able to
+    delete what the old source created: the role covers every source kind."""
+    granted = {
+        a
+        for p in resources_of_type(pipeline, "AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for a in s["Action"]
+    }
+    assert "StartOnSourceUpload" not in pipeline["Resources"]  # no S3 source here...
+    assert {"s3:DeleteBucket", "codeconnections:DeleteConnection", "events:DeleteRule"} <= granted
+
+
+def test_each_wave_bakes_on_its_own_alarm_and_a_failure_rolls_every_wave_back(
+    reference_build, reference_raw
+):
+    """The wiring of a bad release, followed from the app's alarms to the rollback:
+    function alarms → the region's composite → its state-change event on the central bus →
+    the wave's metric filter and alarm in the home region → the wave's bake → the stage's
+    OnFailure ROLLBACK."""
+    app, logging, pipeline = (
+        reference_build.data[n] for n in ("app.json", "logging.json", "pipeline.json")
+    )
+    # In each region: a composite of every alarm the app has.
+    composite = app["Resources"]["HealthAlarm"]["Properties"]
+    alarms = resources_of_type(app, "AWS::CloudWatch::Alarm")
+    children = sorted(a["Properties"]["AlarmName"] for a in alarms.values())
+    assert sorted(re.findall(r'ALARM\("([^"]+)"\)', composite["AlarmRule"])) == children
+    assert " OR ".join(["x"] * len(children)) == re.sub(
+        r'ALARM\("[^"]+"\)', "x", composite["AlarmRule"]
+    )
+    assert set(children) == {
+        "shop-api-errors", "shop-api-throttles", "shop-api-p99-duration", "shop-api-5xx-rate",
+    }  # fmt: skip
+    # Its state changes reach the central bus (the app forwards shop-* alarms) and the log.
+    (forward,) = [
+        r for r in resources_of_type(app, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.cloudwatch"]
+    ]  # fmt: skip
+    assert forward["Properties"]["EventPattern"]["detail"]["alarmName"] == [{"prefix": "shop-"}]
+    assert (
+        "aws.cloudwatch"
+        in logging["Resources"]["ArchiveAllEvents"]["Properties"]["EventPattern"]["source"]
+    )
+    stages = the_pipeline(pipeline)["Stages"]
+    (rollout,) = [s for s in stages if s["Name"] == "Rollout"]
+    assert rollout["OnFailure"] == {"Result": "ROLLBACK"}
+    for number, wave in enumerate(reference_raw["targets"]["waves"], start=1):
+        # The wave's metric filter counts ALARMs of its regions' composites...
+        metric_filter = logging["Resources"][f"Wave{number}HealthFilter"]["Properties"]
+        assert metric_filter["LogGroupName"] == {"Ref": "CentralEventLogGroup"}
+        assert '($.detail.alarmName = "shop-health")' in metric_filter["FilterPattern"]
+        for region in wave:
+            assert f'($.region = "{region}")' in metric_filter["FilterPattern"]
+        metric = metric_filter["MetricTransformations"][0]
+        # ...into the metric the wave's alarm watches...
+        alarm = logging["Resources"][f"Wave{number}UnhealthyAlarm"]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == (
+            metric["MetricNamespace"],
+            metric["MetricName"],
+        )
+        # ...which the wave's bake reads.
+        (bake,) = [a for a in rollout["Actions"] if a["Name"] == f"BakeWave{number}"]
+        assert bake["ActionTypeId"]["Provider"] == "Lambda"
+        assert bake["Configuration"]["FunctionName"] == {"Ref": "WaveGate"}
+        parameters = json.loads(bake["Configuration"]["UserParameters"]["Fn::Sub"])
+        assert parameters["alarm"] == alarm["AlarmName"]
+        assert parameters["regions"] == wave and parameters["minutes"] == 10
+        assert parameters["health"] == composite["AlarmName"]
+    gate = pipeline["Resources"]["WaveGateRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    reads = next(s for s in gate["Statement"] if s["Sid"] == "ReadWaveAlarms")
+    assert reads["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
+         "alarm:shop-wave-*-unhealthy"}
+    ]  # fmt: skip
+
+
+def test_bake_minutes_per_wave_and_none(write_config):
+    def edit(raw):
+        raw["targets"]["bake_minutes"] = [0, 30]
+
+    template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
+    rollout = actions(the_pipeline(template), "Rollout")
+    assert [a["Name"] for a in rollout] == ["Wave1", "ApproveWave2", "Wave2", "BakeWave2"]
+    assert rollout[1]["Configuration"]["CustomData"].startswith("Wave 1 is deployed (no bake).")
+    assert json.loads(rollout[3]["Configuration"]["UserParameters"]["Fn::Sub"])["minutes"] == 30
+
+
+def test_a_risky_plan_stops_for_approval_before_the_first_wave(pipeline):
+    """The Build stage exports the plan's verdict; the Review stage is entered (and waits
+    for a person) only when it says "approval", else it is skipped."""
+    props = the_pipeline(pipeline)
+    (build_action,) = actions(props, "Build")
+    assert build_action["Namespace"] == "BuildVariables"
+    (review,) = [s for s in props["Stages"] if s["Name"] == "Review"]
+    (condition,) = review["BeforeEntry"]["Conditions"]
+    (rule,) = condition["Rules"]
+    assert condition["Result"] == "SKIP"
+    assert rule["RuleTypeId"] == {
+        "Category": "Rule", "Owner": "AWS", "Provider": "VariableCheck", "Version": "1",
+    }  # fmt: skip
+    assert rule["Configuration"] == {
+        "Variable": "#{BuildVariables.PLAN_GATE}", "Value": "approval", "Operator": "EQ",
+    }  # fmt: skip
+    (approve,) = review["Actions"]
+    assert approve["ActionTypeId"]["Provider"] == "Manual"
+    assert "#{BuildVariables.PLAN_RISKS}" in approve["Configuration"]["CustomData"]
+    spec = yaml.safe_load((REPO / "buildspec.yml").read_text())
+    assert spec["env"]["exported-variables"] == ["PLAN_GATE", "PLAN_RISKS"]
+    assert "make plan-release CONFIG=$CONFIG" in spec["phases"]["build"]["commands"]
+
+
+def test_the_build_role_may_read_the_fleet_for_the_plan(pipeline):
+    role = pipeline["Resources"]["BuildProjectRole"]["Properties"]["Policies"][0]
+    granted = {s["Sid"]: s for s in role["PolicyDocument"]["Statement"]}
+    assert set(granted["ReadFleetForPlan"]["Action"]) == {
+        "cloudformation:DescribeStackSet",
+        "cloudformation:ListStackInstances",
+        "cloudformation:DescribeStackInstance",
+    }
+    assert granted["ReadHomeStacksForPlan"]["Action"] == ["cloudformation:GetTemplate"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 from functools import cached_property
 
 from awacs import awslambda, cloudwatch
-from troposphere import Output, Parameter, codedeploy
+from troposphere import Output, Parameter, codedeploy, ssm
 from troposphere import awslambda as lambda_
+from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
-from generator.blocks import parameters, policies, roles
+from generator.blocks import parameters, policies, roles, version_check
 from generator.blocks.keys import Key
 from generator.blocks.roles import Role
 from generator.output.bundles import HOOK, Asset
@@ -38,8 +39,10 @@ class RegionalApp(Stack):
         "deploy_role",
         "api",
         "functions",
+        "health",
         "event_forwarding",
         "outputs",
+        "execution_role_check",
     )
 
     def describe(self) -> str:
@@ -148,6 +151,25 @@ class RegionalApp(Stack):
         return built
 
     @cached_property
+    def health(self) -> cw.CompositeAlarm:
+        """Every alarm of the application in this region, rolled into one: its state
+        changes reach the home region, where each wave's gate watches them. Its children
+        are alarms of this template, so it waits for them."""
+        children = [a for parts in self.functions.values() for a in parts.alarms]
+        children.append(self.api.error_rate_alarm)
+        return self.template.add_resource(
+            cw.CompositeAlarm(
+                "HealthAlarm",
+                AlarmName=names.health_alarm(self.app),
+                AlarmDescription=f"{self.app}: any alarm of the application in this region "
+                "(function errors, throttles and p99 duration, API 5xx rate).",
+                AlarmRule=" OR ".join(f'ALARM("{a.AlarmName}")' for a in children),
+                ActionsEnabled=False,
+                DependsOn=[a.title for a in children],
+            )
+        )
+
+    @cached_property
     def event_forwarding(self) -> None:
         telemetry.forward_events(self.template, self.app, self.central_account, self.home_region)
 
@@ -160,3 +182,11 @@ class RegionalApp(Stack):
                 Value=self.api.endpoint,
             )
         )
+
+    @cached_property
+    def execution_role_check(self) -> ssm.Parameter:
+        """Created before anything else: the account's StackSet execution role must be
+        recent enough for this template. It depends on every other part."""
+        for part in self.contents[:-1]:
+            getattr(self, part)
+        return version_check.add(self.template, self.app)

@@ -62,7 +62,7 @@ class HttpApi:
                 ),
             )
         )
-        self._error_rate_alarm()
+        self.error_rate_alarm = self._error_rate_alarm()
 
     @property
     def ref(self) -> Ref:
@@ -107,9 +107,9 @@ class HttpApi:
             )
         )
 
-    def _error_rate_alarm(self) -> None:
+    def _error_rate_alarm(self) -> cw.Alarm:
         thresholds, app = self.config.alarms, self.config.application.name
-        self.template.add_resource(
+        return self.template.add_resource(
             cw.Alarm(
                 "HttpApi5xxRateAlarm",
                 AlarmName=names.api_alarm(app),

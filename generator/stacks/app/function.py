@@ -29,7 +29,7 @@ from generator.blocks import checkov, policies, roles
 from generator.blocks.layers import powertools_layer
 from generator.blocks.log_groups import LogGroup
 from generator.blocks.roles import Role
-from generator.config import Function
+from generator.config import Function, Grant
 from generator.output.bundles import Asset
 from generator.output.render import compact, plain
 
@@ -41,6 +41,11 @@ HOOK_TIMEOUT = 60
 # Function properties that a published version does not capture. Every other property
 # is part of the version, so a change to it must publish a new one.
 UNVERSIONED = frozenset({"ReservedConcurrentExecutions", "Tags"})
+HOOK_NOT_REPLAYABLE = (
+    "CKV_AWS_116",
+    "A failed hook fails and rolls back the deployment; a dead-lettered hook event could not "
+    "be replayed.",
+)
 ROLLBACK_EVENTS = ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"]
 
 
@@ -109,9 +114,8 @@ class FunctionParts:
             if grant.resources == ["*"]:
                 yield policies.wildcard_only(f"ConfigGrant{index}WildcardOnly", actions)
             else:
-                yield policies.allow(
-                    f"ConfigGrant{index}", actions, [Sub(r) for r in grant.resources]
-                )
+                resources = [Sub(r) if Grant.needs_sub(r) else r for r in grant.resources]
+                yield policies.allow(f"ConfigGrant{index}", actions, resources)
 
     @cached_property
     def function(self) -> lambda_.Function:
@@ -137,17 +141,20 @@ class FunctionParts:
                 }
             ),
         )
-        if spec.reserved_concurrency is not None:
+        skips = [
+            checkov.SYNCHRONOUS_ONLY,
+            checkov.NO_VPC_RESOURCES,
+            checkov.NO_SECRETS_IN_ENVIRONMENT,
+        ]
+        if spec.reserved_concurrency is None:
+            skips.append(checkov.SHARED_CONCURRENCY)
+        else:
             properties["ReservedConcurrentExecutions"] = spec.reserved_concurrency
         return self.template.add_resource(
             lambda_.Function(
                 self.id("Function"),
                 DependsOn=[self.log_group.title],
-                Metadata=checkov.skip(
-                    checkov.SYNCHRONOUS_ONLY,
-                    checkov.NO_VPC_RESOURCES,
-                    checkov.NO_SECRETS_IN_ENVIRONMENT,
-                ),
+                Metadata=checkov.skip(*skips),
                 **properties,
             )
         )
@@ -293,22 +300,21 @@ class FunctionParts:
             ],
         )
         log_group.grant_write(role, "WriteOwnLogGroup")
+        skips = [HOOK_NOT_REPLAYABLE, checkov.NO_VPC_RESOURCES, checkov.NO_SECRETS_IN_ENVIRONMENT]
+        properties: dict[str, Any] = {}
+        # One deployment at a time runs the hook, so a reservation of 1 would cap a role
+        # that may invoke every version of the function; but every reservation must leave
+        # 100 of the account's concurrency unreserved, so it is the config's choice.
+        reserved = self.stack.config.deployment.hook_reserved_concurrency
+        if reserved is None:
+            skips.append(checkov.SHARED_CONCURRENCY)
+        else:
+            properties["ReservedConcurrentExecutions"] = reserved
         return self.template.add_resource(
             lambda_.Function(
                 self.id("Hook"),
                 DependsOn=[log_group.title, self.deployment_group.title],
-                Metadata=checkov.skip(
-                    (
-                        "CKV_AWS_116",
-                        "A failed hook fails and rolls back the deployment; a dead-lettered "
-                        "hook event could not be replayed.",
-                    ),
-                    checkov.NO_VPC_RESOURCES,
-                    checkov.NO_SECRETS_IN_ENVIRONMENT,
-                ),
-                # One deployment at a time runs it; the cap also bounds a role that may
-                # invoke every version of the function.
-                ReservedConcurrentExecutions=1,
+                Metadata=checkov.skip(*skips),
                 FunctionName=hook_name,
                 Description=f"CodeDeploy BeforeAllowTraffic hook for {self.name}",
                 Runtime=RUNTIME,
@@ -319,14 +325,21 @@ class FunctionParts:
                 Code=self.stack.code(self.stack.hook_asset),
                 Role=role.arn,
                 TracingConfig=lambda_.TracingConfig(Mode="Active"),
-                Environment=lambda_.Environment(
-                    Variables={
-                        "TARGET_FUNCTION_ARN": Ref(self.version),
-                        "HEALTH_PATH": self.spec.health_path,
-                    }
-                ),
+                Environment=lambda_.Environment(Variables=self._check_variables()),
+                **properties,
             )
         )
+
+    def _check_variables(self) -> dict[str, Any]:
+        """An HTTP request to the health path for a routed function, else a direct
+        invocation with the check event (generator/hook/app.py has the contract)."""
+        if self.spec.routes:
+            return {
+                "TARGET_FUNCTION_ARN": Ref(self.version),
+                "CHECK_KIND": "http",
+                "HEALTH_PATH": self.spec.health_path,
+            }
+        return {"TARGET_FUNCTION_ARN": Ref(self.version), "CHECK_KIND": "invoke"}
 
     @cached_property
     def alias(self) -> lambda_.Alias:

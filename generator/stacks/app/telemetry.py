@@ -10,13 +10,18 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from awacs import events as events_actions
-from troposphere import Parameter, Ref, Template, events, logs
+from awacs import logs as logs_actions
+from awacs.aws import ArnLike
+from troposphere import Parameter, Ref, Sub, Template, events, logs
 
 from generator import vocabulary as names
-from generator.blocks import parameters, roles
+from generator.blocks import parameters, policies, roles
 from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
+from generator.blocks.roles import Role
 from generator.config import Config
 
 
@@ -33,7 +38,16 @@ def logs_key(template: Template, app: str) -> Key:
 
 
 class CentralLogs:
-    """Subscribes log groups to the central account's destination in this region."""
+    """Subscribes log groups to the central account's destination in this region.
+
+    When the destination admits an organization (OU targets), CloudWatch Logs requires a
+    role of the sender's account on each subscription filter, which it assumes to check
+    that the sender may send: "The role must exist in the sender account, and you specify
+    the ARN of this role in the subscription filter." Its one permission is PutLogEvents on
+    the subscribed log groups. With account targets the destination names the accounts
+    and no role is needed.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilter-IAMrole.html
+    """
 
     def __init__(
         self, template: Template, config: Config, key: Key, central: parameters.CentralAccount
@@ -43,6 +57,32 @@ class CentralLogs:
         self.key = key
         self.destination = central.arn(
             "logs", f"destination:{names.logs_destination(config.application.name)}"
+        )
+        # The subscription role's one statement; each subscribed group adds itself.
+        self.put_events = policies.allow("PutSubscribedLogEvents", [logs_actions.PutLogEvents], [])
+
+    @cached_property
+    def role(self) -> Role | None:
+        if not self.config.targets.organizational_units:
+            return None
+        # CloudWatch Logs' confused-deputy guidance: confine it to this account's groups.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions-confused-deputy.html
+        return roles.for_service(
+            self.template,
+            "LogSubscriptionRole",
+            "logs.amazonaws.com",
+            conditions=[
+                ArnLike(
+                    {
+                        "aws:SourceArn": Sub(
+                            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
+                        )
+                    }
+                )
+            ],
+            description="CloudWatch Logs checks this account's subscriptions to the "
+            "organization's central destination.",
+            statements=[self.put_events],
         )
 
     def log_group(self, title: str, name: str) -> LogGroup:
@@ -56,14 +96,16 @@ class CentralLogs:
             key=self.key,
             fate="Delete",
         )
-        self.template.add_resource(
-            logs.SubscriptionFilter(
-                f"{title}Subscription",
-                LogGroupName=group.ref,
-                FilterPattern="",
-                DestinationArn=self.destination,
-            )
+        subscription = logs.SubscriptionFilter(
+            f"{title}Subscription",
+            LogGroupName=group.ref,
+            FilterPattern="",
+            DestinationArn=self.destination,
         )
+        if self.role is not None:
+            self.put_events.Resource.append(group.arn)
+            subscription.RoleArn = self.role.arn
+        self.template.add_resource(subscription)
         return group
 
 

@@ -2,8 +2,9 @@
 
 Logs: each target region's CloudWatch Logs destination feeds its own Firehose stream
 here (records carry no region, so the stream is the partition), which decompresses the
-subscription payload, extracts the log messages and writes JSON lines to one encrypted
-bucket under `logs/<region>/<yyyy>/<MM>/<dd>/`.
+subscription payloads and writes them as JSON lines, each a batch of log events with the
+account, log group and log stream they came from, to one encrypted bucket under
+`logs/<region>/<yyyy>/<MM>/<dd>/`.
 Events: every region's deployment, alarm and stack events arrive on one event bus; all
 are kept in a log group, and failures, rollbacks and alarms go to an SNS topic.
 Dashboard: one, with each widget naming its region.
@@ -30,7 +31,7 @@ from generator.blocks.log_groups import LogGroup
 from generator.blocks.roles import Role
 from generator.output.render import compact
 from generator.stacks.base import Stack
-from generator.stacks.central_logging import dashboard
+from generator.stacks.central_logging import dashboard, rollout
 
 FIREHOSE_ERROR_STREAM = "S3Delivery"
 # Stack statuses worth a page: failures and rollbacks.
@@ -58,6 +59,9 @@ class CentralLogging(Stack):
         "delivery_streams",
         "bus",
         "event_log",
+        "wave_health",
+        "stack_set_events",
+        "drift_checks",
         "alerts",
         "dashboard",
     )
@@ -219,8 +223,9 @@ class CentralLogging(Stack):
         )
 
     def _processing(self) -> firehose.ProcessingConfiguration:
-        """Subscription payloads are gzipped JSON envelopes of many log events; these
-        processors unpack them into one log message per line.
+        """Subscription payloads are gzipped JSON envelopes of log events. Firehose
+        decompresses each and writes it whole, one per line: the envelope keeps `owner`
+        (the account), `logGroup` and `logStream`, which message extraction would drop.
         https://docs.aws.amazon.com/firehose/latest/dev/Message_extraction.html
         """
         return firehose.ProcessingConfiguration(
@@ -231,14 +236,6 @@ class CentralLogging(Stack):
                     Parameters=[
                         firehose.ProcessorParameter(
                             ParameterName="CompressionFormat", ParameterValue="GZIP"
-                        )
-                    ],
-                ),
-                FirehoseProcessor(
-                    Type="CloudWatchLogProcessing",
-                    Parameters=[
-                        firehose.ProcessorParameter(
-                            ParameterName="DataMessageExtraction", ParameterValue="true"
                         )
                     ],
                 ),
@@ -317,6 +314,19 @@ class CentralLogging(Stack):
         return group
 
     @cached_property
+    def wave_health(self) -> list[cw.Alarm]:
+        """Per wave, an alarm that a region of it went to ALARM: what its bake watches."""
+        return rollout.wave_health(self.template, self.config, self.event_log)
+
+    @cached_property
+    def stack_set_events(self) -> None:
+        rollout.forward_stack_set_events(self.template, self.app, self.bus)
+
+    @cached_property
+    def drift_checks(self) -> None:
+        rollout.drift_checks(self.template, self.app)
+
+    @cached_property
     def alerts(self) -> sns.Topic:
         """Deployment failures, stack rollbacks, alarms and pipeline failures, on a topic."""
         topic = self.template.add_resource(
@@ -336,6 +346,7 @@ class CentralLogging(Stack):
                     Endpoint=self.config.logging.alert_email,
                 )
             )
+        failed_instances = rollout.failed_instances_rule(self.template, self.app, self.bus, topic)
         rule = self.template.add_resource(
             events.Rule(
                 "AlertOnFailures",
@@ -357,7 +368,16 @@ class CentralLogging(Stack):
                         Principal=Principal("Service", "events.amazonaws.com"),
                         Action=[sns_actions.Publish],
                         Resource=[Ref(topic)],
-                        Condition=Condition(ArnEquals({"aws:SourceArn": GetAtt(rule, "Arn")})),
+                        Condition=Condition(
+                            ArnEquals(
+                                {
+                                    "aws:SourceArn": [
+                                        GetAtt(rule, "Arn"),
+                                        GetAtt(failed_instances, "Arn"),
+                                    ]
+                                }
+                            )
+                        ),
                     )
                 ),
             )
@@ -398,5 +418,17 @@ ALERT_PATTERNS = [
         "source": ["aws.codepipeline"],
         "detail-type": [names.PIPELINE_STATE],
         "detail": {"state": ["FAILED"]},
+    },
+    # A rollback starting, and how the rollout stage of each execution ends.
+    # https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
+    {
+        "source": ["aws.codepipeline"],
+        "detail-type": [names.PIPELINE_STATE],
+        "detail": {"execution-trigger": {"trigger-type": ["AutomatedRollback", "ManualRollback"]}},
+    },
+    {
+        "source": ["aws.codepipeline"],
+        "detail-type": [names.STAGE_STATE],
+        "detail": {"stage": [names.ROLLOUT_STAGE], "state": ["SUCCEEDED", "FAILED", "STOPPED"]},
     },
 ]

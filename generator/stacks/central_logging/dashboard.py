@@ -7,6 +7,7 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dash
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from troposphere import Sub
 
@@ -19,7 +20,9 @@ WIDTH = 8
 HEIGHT = 6
 
 
-def _search(schema: str, metric: str, stat: str, expression_id: str, token: str = "") -> list:
+def _search(
+    schema: str, metric: str, stat: str, expression_id: str, token: str = ""
+) -> list[dict[str, str]]:
     """One SEARCH expression: every matching metric in the widget's region.
 
     SEARCH keeps the dashboard one size whatever the number of functions, and it finds
@@ -30,7 +33,7 @@ def _search(schema: str, metric: str, stat: str, expression_id: str, token: str 
     return [{"expression": f"SEARCH('{query}', '{stat}', 60)", "id": expression_id}]
 
 
-def _metric_widget(region: str, title: str, metrics: list[list]) -> dict:
+def _metric_widget(region: str, title: str, metrics: list[list[dict[str, str]]]) -> dict[str, Any]:
     return {
         "title": f"{region}: {title}",
         "region": region,
@@ -41,7 +44,7 @@ def _metric_widget(region: str, title: str, metrics: list[list]) -> dict:
     }
 
 
-def _region_widgets(app: str, region: str) -> list[dict]:
+def _region_widgets(app: str, region: str) -> list[dict[str, Any]]:
     # Function names all start with `<app>-`, a token SEARCH matches on.
     return [
         _metric_widget(
@@ -63,7 +66,7 @@ def _region_widgets(app: str, region: str) -> list[dict]:
     ]
 
 
-def widgets(config: Config, bucket_pattern: str) -> list[dict]:
+def widgets(config: Config, bucket_pattern: str) -> list[dict[str, Any]]:
     app = config.application.name
     where = (
         f"## {app}: every region\n"
@@ -73,7 +76,7 @@ def widgets(config: Config, bucket_pattern: str) -> list[dict]:
         "Metrics below are this account's; other target accounts need CloudWatch "
         "cross-account observability to appear here."
     )
-    result: list[dict] = [
+    result: list[dict[str, Any]] = [
         {
             "type": "text",
             "x": 0,
@@ -83,8 +86,9 @@ def widgets(config: Config, bucket_pattern: str) -> list[dict]:
             "properties": {"markdown": where},
         }
     ]
+    result.append(_instances_widget(config, y=3))
     for row, region in enumerate(config.targets.regions):
-        y = 3 + row * HEIGHT
+        y = 3 + HEIGHT + row * HEIGHT
         for column, properties in enumerate(_region_widgets(app, region)):
             result.append(
                 {
@@ -97,6 +101,39 @@ def widgets(config: Config, bucket_pattern: str) -> list[dict]:
                 }
             )
     return result
+
+
+def _instances_widget(config: Config, y: int) -> dict[str, Any]:
+    """The latest status of every stack instance, from the stack set events the central
+    event log keeps: failed and outdated instances, and drift detection results.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+    """
+    app = config.application.name
+    query = "\n| ".join(
+        [
+            f"SOURCE '{naming.central_event_log_group(app)}'",
+            'filter `detail-type` = "CloudFormation StackSet StackInstance Status Change"',
+            'parse `detail.stack-id` "arn:*:cloudformation:*:*:stack/*/*" '
+            "as partition, region, account, stack, id",
+            "stats latest(`detail.action`) as action, latest(`detail.status-details.status`) "
+            "as status, latest(`detail.status-details.detailed-status`) as detailed, "
+            "latest(`detail.status-details.status-reason`) as reason by region, account",
+            "sort region",
+        ]
+    )
+    return {
+        "type": "log",
+        "x": 0,
+        "y": y,
+        "width": 3 * WIDTH,
+        "height": HEIGHT,
+        "properties": {
+            "title": "Stack instances: latest status and drift check per region and account",
+            "region": config.application.home_region,
+            "query": query,
+            "view": "table",
+        },
+    }
 
 
 def body(config: Config, bucket_pattern: str) -> Sub:

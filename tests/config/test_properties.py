@@ -1,5 +1,9 @@
 """Property-based tests: every valid config builds templates that cfn-lint passes in
-every target region; every invalid one gets a clear error, no traceback, no writes."""
+every target region; every invalid one gets a clear error, no traceback, no writes.
+
+The default run is derandomized (the "ci" profile of tests/config/conftest.py): the same
+examples every time. The `slow` tests explore new ones: `pytest -m slow tests/config`.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,17 @@ import json
 import shutil
 
 import pytest
-import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator import cli
 from generator.config import DEPLOYMENT_STRATEGIES
-from generator.config.regions import commercial_regions, home_regions
+from generator.config.regions import home_regions, target_regions
+from tests.config.support import tree_digest, write_toml
 from tests.conftest import FIXTURES
-from tests.test_config import tree_digest
 
-REGIONS = list(commercial_regions())
+REGIONS = list(target_regions())
+EXPLORE = settings.get_profile("explore")
 
 
 @st.composite
@@ -48,7 +52,12 @@ def valid_configs(draw) -> dict:
             "memory": draw(st.sampled_from([128, 256, 1024, 3008])),
             "timeout": draw(st.integers(1, 60)),
             "architecture": draw(st.sampled_from(["arm64", "x86_64"])),
-            "routes": [f"GET /fn{i:02d}"] if draw(st.booleans()) else [],
+            # A routed function serves its health path; a routeless one needs none.
+            **(
+                {"routes": [f"GET /fn{i:02d}"], "health_path": f"/fn{i:02d}"}
+                if draw(st.booleans())
+                else {}
+            ),
         }
         for i in range(count)
     }
@@ -70,15 +79,21 @@ def workdir(tmp_path_factory):
     return root
 
 
-@settings(
-    max_examples=5,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=5)
 @given(config=valid_configs())
 def test_valid_configs_lint_clean_everywhere(config, workdir, capsys):
-    path = workdir / "deployment.toml"
-    path.write_text(tomli_w.dumps(config))
+    check_valid(config, workdir, capsys)
+
+
+@pytest.mark.slow
+@settings(EXPLORE, max_examples=25)
+@given(config=valid_configs())
+def test_valid_configs_lint_clean_everywhere_explore(config, workdir, capsys):
+    check_valid(config, workdir, capsys)
+
+
+def check_valid(config, workdir, capsys):
+    path = write_toml(workdir / "deployment.toml", config)
     out = workdir / "out"
     code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "a")])
     captured = capsys.readouterr()
@@ -121,24 +136,45 @@ BREAKAGES = [
         "lowercase letters",
     ),
     (("alarms", "evaluation_periods"), st.integers(11, 100), "less than or equal to 10"),
+    (("pipeline", "execution_mode"), st.just("PARALLEL"), "PARALLEL is not allowed"),
+    (
+        ("application", "artifact_bucket_prefix"),
+        st.sampled_from(["xn--a", "sthree", "amzn-s3-demo"]),
+        "a prefix S3 reserves",
+    ),
+    (
+        ("functions", "fn00", "health_path"),
+        st.from_regex(r"/[a-z]{1,8}", fullmatch=True).filter(lambda p: p != "/fn00"),
+        "none of the function's routes serves",
+    ),
+    (("functions", "fn00", "source"), st.sampled_from(["", ".", "..", "/src"]), "source"),
 ]
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=30)
 @given(data=st.data(), index=st.integers(0, len(BREAKAGES) - 1))
 def test_invalid_configs_fail_clearly_and_write_nothing(data, index, workdir, capsys):
+    check_invalid(data, index, workdir, capsys)
+
+
+@pytest.mark.slow
+@settings(EXPLORE, max_examples=300)
+@given(data=st.data(), index=st.integers(0, len(BREAKAGES) - 1))
+def test_invalid_configs_fail_clearly_explore(data, index, workdir, capsys):
+    check_invalid(data, index, workdir, capsys)
+
+
+def check_invalid(data, index, workdir, capsys):
     path_parts, bad_values, fragment = BREAKAGES[index]
-    config = {"targets": {"regions": ["eu-west-1"]}, "functions": {"fn00": {"source": "src"}}}
+    config = {
+        "targets": {"regions": ["eu-west-1"]},
+        "functions": {"fn00": {"source": "src", "routes": ["GET /fn00"], "health_path": "/fn00"}},
+    }
     target = config
     for part in path_parts[:-1]:
         target = target.setdefault(part, {})
     target[path_parts[-1]] = data.draw(bad_values)
-    path = workdir / "bad.toml"
-    path.write_text(tomli_w.dumps(config))
+    path = write_toml(workdir / "bad.toml", config)
     out = workdir / "untouched"
     out.mkdir(exist_ok=True)
     (out / "app.json").write_text('{"keep": true}\n')
@@ -157,10 +193,9 @@ def test_every_deployment_strategy_lints_clean(strategy, workdir, capsys):
     """Hypothesis samples strategies; this pins each of the nine."""
     config = {
         "deployment": {"strategy": strategy},
-        "functions": {"api": {"source": "src", "routes": ["GET /x"]}},
+        "functions": {"api": {"source": "src", "routes": ["GET /x"], "health_path": "/x"}},
     }
-    path = workdir / f"{strategy}.toml"
-    path.write_text(tomli_w.dumps(config))
+    path = write_toml(workdir / f"{strategy}.toml", config)
     out = workdir / f"out-{strategy}"
     code = cli.main(["--config", str(path), "--out", str(out), "--assets", str(workdir / "c")])
     assert code == 0, capsys.readouterr().err

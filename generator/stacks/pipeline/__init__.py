@@ -5,20 +5,14 @@ deploys its own template first, so a pipeline change ships itself) → Foundatio
 stack, then the bootstrap StackSet, which owns the artifact buckets) → Publish (zips to
 every region's bucket) → Rollout (the app StackSet, wave by wave).
 
-The whole rollout is one stage. CodePipeline locks a stage while an execution is in it, so
-no two executions ever run operations on the app stack set at once, and a later release
-cannot update wave 1 while an earlier one waits at wave 2's approval. Each wave is a
-`CloudFormationStackSet` action with this execution's own template and parameters, limited
-to the wave's regions, so a wave deploys exactly what its approval was for.
+The whole rollout is one stage, which bakes and gates every wave and rolls back as one
+(generator/stacks/pipeline/rollout.py).
 https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works.html
-https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-StackSets.html
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from awacs import cloudformation as cfn
@@ -29,7 +23,7 @@ from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
 from awacs import sts as sts_actions
-from awacs.aws import Action, Statement, StringEquals, StringLike
+from awacs.aws import StringEquals, StringLike
 from troposphere import (
     AWSHelperFn,
     GetAtt,
@@ -37,7 +31,6 @@ from troposphere import (
     Output,
     Ref,
     Sub,
-    codebuild,
     codeconnections,
     codepipeline,
     events,
@@ -48,127 +41,17 @@ from generator import vocabulary as names
 from generator.blocks import buckets, policies, principals, roles
 from generator.blocks.buckets import AccessLogBucket, Bucket
 from generator.blocks.keys import Key
-from generator.blocks.log_groups import LogGroup
 from generator.blocks.roles import Role
 from generator.config.regions import opt_in
-from generator.permissions import deployer
+from generator.permissions import coverage, deployer
 from generator.stacks.base import Stack
+from generator.stacks.pipeline import actions
+from generator.stacks.pipeline.actions import BUILD_OUTPUT, SOURCE_OUTPUT
+from generator.stacks.pipeline.parts import BuildProject, ConnectionSource, connection_name
+from generator.stacks.pipeline.rollout import Rollout
 
 BUILDSPEC = "buildspec.yml"
 PUBLISH_BUILDSPEC = "buildspec-publish.yml"
-SOURCE_OUTPUT = "SourceOutput"
-BUILD_OUTPUT = "BuildOutput"
-ROLLOUT_STAGE = "Rollout"
-# CodeBuild's Amazon Linux 2023 standard images with Python 3.11 among their runtimes.
-# https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html
-BUILD_IMAGES = {
-    "arm64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0"),
-    "x86_64": ("LINUX_CONTAINER", "aws/codebuild/amazonlinux-x86_64-standard:5.0"),
-}
-
-
-@dataclass(frozen=True)
-class ConnectionSource:
-    """A CodeConnections repository. IAM names the actions on a connection with the
-    service prefix of its ARN: `codeconnections` for new connections, `codestar-connections`
-    for older ones. https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html
-    """
-
-    arn: str | AWSHelperFn
-    prefix: str
-
-    def grant_use(self, role: Role) -> None:
-        role.allow("UseSourceConnection", [Action(self.prefix, "UseConnection")], [self.arn])
-
-    def pass_statement(self) -> Statement:
-        """What whoever creates or updates the pipeline needs to hand it the connection."""
-        return policies.allow(
-            "PassSourceConnectionToPipeline",
-            [Action(self.prefix, "PassConnection")],
-            [self.arn],
-            StringEquals({f"{self.prefix}:PassedToService": "codepipeline.amazonaws.com"}),
-        )
-
-
-class BuildProject:
-    """A CodeBuild project, its encrypted log group, and its role."""
-
-    def __init__(
-        self,
-        stack: ReleasePipeline,
-        title: str,
-        buildspec: str,
-        description: str,
-        variables: dict[str, str],
-    ) -> None:
-        self.name = f"{stack.app}-{title.lower()}"
-        self.log_group = LogGroup(
-            stack.template,
-            f"{title}LogGroup",
-            name=f"/aws/codebuild/{self.name}",
-            retention_days=stack.config.application.log_retention_days,
-            key=stack.key,
-            fate="Delete",
-        )
-        self.role = roles.for_service(
-            stack.template,
-            f"{title}ProjectRole",
-            "codebuild.amazonaws.com",
-            description=f"CodeBuild project {self.name}: {description}",
-        )
-        self.log_group.grant_write(self.role, f"Write{title}Logs")
-        compute, image = BUILD_IMAGES[stack.config.pipeline.build_architecture]
-        self.resource = stack.template.add_resource(
-            codebuild.Project(
-                f"{title}Project",
-                Name=self.name,
-                Description=description,
-                ServiceRole=self.role.arn,
-                EncryptionKey=stack.key.arn,
-                Source=codebuild.Source(Type="CODEPIPELINE", BuildSpec=buildspec),
-                Artifacts=codebuild.Artifacts(Type="CODEPIPELINE"),
-                Environment=codebuild.Environment(
-                    Type=compute,
-                    ComputeType="BUILD_GENERAL1_SMALL",
-                    Image=image,
-                    ImagePullCredentialsType="CODEBUILD",
-                    EnvironmentVariables=[
-                        codebuild.EnvironmentVariable(Name=k, Type="PLAINTEXT", Value=v)
-                        for k, v in sorted(variables.items())
-                    ],
-                ),
-                LogsConfig=codebuild.LogsConfig(
-                    CloudWatchLogs=codebuild.CloudWatchLogs(
-                        Status="ENABLED", GroupName=self.log_group.ref
-                    )
-                ),
-                TimeoutInMinutes=30,
-            )
-        )
-
-    @property
-    def arn(self) -> GetAtt:
-        return GetAtt(self.resource, "Arn")
-
-    def action(
-        self, name: str, inputs: list[str], output: str | None, order: int
-    ) -> codepipeline.Actions:
-        """The first input is the primary source; others are $CODEBUILD_SRC_DIR_<name>."""
-        configuration: dict[str, Any] = {"ProjectName": Ref(self.resource)}
-        if len(inputs) > 1:
-            configuration["PrimarySource"] = inputs[0]
-        action = codepipeline.Actions(
-            Name=name,
-            ActionTypeId=codepipeline.ActionTypeId(
-                Category="Build", Owner="AWS", Provider="CodeBuild", Version="1"
-            ),
-            Configuration=configuration,
-            InputArtifacts=[codepipeline.InputArtifacts(Name=i) for i in inputs],
-            RunOrder=order,
-        )
-        if output:
-            action.OutputArtifacts = [codepipeline.OutputArtifacts(Name=output)]
-        return action
 
 
 class ReleasePipeline(Stack):
@@ -260,11 +143,19 @@ class ReleasePipeline(Stack):
         connection = self.template.add_resource(
             codeconnections.Connection(
                 "SourceConnection",
-                ConnectionName=_connection_name(self.app),
+                ConnectionName=connection_name(self.app),
                 ProviderType=pipeline.provider,
             )
         )
-        return ConnectionSource(GetAtt(connection, "ConnectionArn"), "codeconnections")
+        # The deploy policies, which every resource waits for, pass this connection to the
+        # pipeline; they name it by pattern, since they cannot wait for it.
+        return ConnectionSource(
+            GetAtt(connection, "ConnectionArn"),
+            "codeconnections",
+            pattern=Sub(
+                "arn:${AWS::Partition}:codeconnections:${AWS::Region}:${AWS::AccountId}:connection/*"
+            ),
+        )
 
     def _source_action(self) -> codepipeline.Actions:
         pipeline = self.config.pipeline
@@ -310,6 +201,25 @@ class ReleasePipeline(Stack):
             self._environment,
         )
         self.artifacts.grant_read_write(project.role, "BuildArtifacts")
+        # `plan --live` reads what the fleet runs: the stack sets and the home stacks.
+        project.role.add(
+            *policies.scoped(
+                "ReadFleetForPlan",
+                [cfn.DescribeStackSet, cfn.ListStackInstances, cfn.DescribeStackInstance],
+                [
+                    policies.arn("cloudformation", f"stackset/{names.stack_set(self.app, s)}:*")
+                    for s in ("app", "bootstrap")
+                ],
+            ),
+            policies.allow(
+                "ReadHomeStacksForPlan",
+                [cfn.GetTemplate],
+                [
+                    policies.arn("cloudformation", f"stack/{names.home_stack(self.app, s)}/*")
+                    for s in ("logging", "pipeline")
+                ],
+            ),
+        )
         reports = policies.arn("codebuild", f"report-group/{project.name}-*")
         project.role.allow(
             "PublishTestReports",
@@ -415,16 +325,18 @@ class ReleasePipeline(Stack):
         )
 
     @cached_property
-    def deploy_policies(self) -> None:
-        """Exactly the actions the two stacks' resource types need, on our names; derived
-        from the finished template, so it reads every other part first."""
-        for part in self.contents:
-            if part != "deploy_policies":
-                getattr(self, part)
+    def deploy_policies(self) -> list[Any]:
+        """What CloudFormation needs to deploy this stack and the logging stack: the
+        actions of every resource type the two can hold in any config (so that removing a
+        feature can still delete its resources), on our names. On this stack's own update,
+        every other resource waits for these policies, so new permissions are in place
+        before the resources that need them."""
+        if self.inputs.coverage:
+            return []
         managed_policy = {"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy"}}}
         templates = [
-            self.inputs.finished["logging.json"],
-            self.template.to_dict(),
+            *coverage.templates("logging.json"),
+            *coverage.templates("pipeline.json"),
             managed_policy,
         ]
         admin = (
@@ -438,13 +350,23 @@ class ReleasePipeline(Stack):
         statements = deployer.statements(deployer.required_actions(templates)[0], scope)
         if isinstance(self.source, ConnectionSource):
             statements.append(self.source.pass_statement())
-        deployer.managed_policies(
+        created = deployer.managed_policies(
             self.template,
             "CloudFormationDeployPolicy",
             self.deploy_role.title,
             statements,
             description="Derived from the resource schemas of the pipeline and logging stacks",
         )
+        for part in self.contents:
+            if part != "deploy_policies":
+                getattr(self, part)
+        policy_titles = [p.title for p in created]
+        for resource in self.template.resources.values():
+            if resource.title not in (*policy_titles, self.deploy_role.title):
+                depends = getattr(resource, "DependsOn", [])
+                depends = [depends] if isinstance(depends, str) else list(depends)
+                resource.DependsOn = [*depends, *policy_titles]
+        return created
 
     # --- the pipeline ---------------------------------------------------------------------
 
@@ -458,6 +380,10 @@ class ReleasePipeline(Stack):
             "and StackSets.",
         )
         self.artifacts.grant_read_write(role, "PipelineArtifacts")
+        if any(
+            self.config.targets.bake(n) for n in range(1, len(self.config.targets.wave_list) + 1)
+        ):
+            self.rollout.grant_invoke(role)
         if isinstance(self.source, Bucket):
             self.source.grant_read(role, "ReadSource")
         else:
@@ -564,23 +490,30 @@ class ReleasePipeline(Stack):
         self.template.add_output(Output("PipelineName", Value=Ref(pipeline)))
         return pipeline
 
+    @cached_property
+    def rollout(self) -> Rollout:
+        return Rollout(self)
+
     def stages(self) -> list[codepipeline.Stages]:
         regions = self.config.targets.regions
         return [
             codepipeline.Stages(Name="Source", Actions=[self._source_action()]),
             codepipeline.Stages(
                 Name="Build",
-                Actions=[self.build_project.action("Build", [SOURCE_OUTPUT], BUILD_OUTPUT, 1)],
+                Actions=[
+                    self.build_project.action(
+                        "Build", [SOURCE_OUTPUT], BUILD_OUTPUT, 1, actions.BUILD_VARIABLES
+                    )
+                ],
             ),
             codepipeline.Stages(
-                Name="UpdatePipeline",
-                Actions=[self._cloudformation_action("SelfUpdate", "pipeline", 1)],
+                Name="UpdatePipeline", Actions=[self._stack("SelfUpdate", "pipeline", 1)]
             ),
             codepipeline.Stages(
                 Name="Foundation",
                 Actions=[
-                    self._cloudformation_action("Logging", "logging", 1),
-                    self._stack_set_action("BootstrapStackSet", "bootstrap", regions, 2),
+                    self._stack("Logging", "logging", 1),
+                    self._bootstrap(regions, 2),
                 ],
             ),
             codepipeline.Stages(
@@ -589,139 +522,90 @@ class ReleasePipeline(Stack):
                     self.publish_project.action("Publish", [SOURCE_OUTPUT, BUILD_OUTPUT], None, 1)
                 ],
             ),
-            codepipeline.Stages(Name=ROLLOUT_STAGE, Actions=self.rollout()),
+            self._review(),
+            self.rollout.stage(),
         ]
 
-    def rollout(self) -> list[codepipeline.Actions]:
-        """Every wave in order, each action after the last: approval (from wave 2, when
-        configured), the wave's StackSet update, then its log-level overrides one by one
-        (one stack set runs one operation at a time)."""
-        actions: list[codepipeline.Actions] = []
-        for number, wave in enumerate(self.config.targets.wave_list, start=1):
-            if number > 1 and self.config.pipeline.approval_between_waves:
-                actions.append(self._approval(number, wave, len(actions) + 1))
-            actions.append(self._stack_set_action(f"Wave{number}", "app", wave, len(actions) + 1))
-            for level, regions in self._overridden(wave):
-                actions.append(
-                    self._overrides_action(
-                        f"Wave{number}{level.capitalize()}", regions, level, len(actions) + 1
+    def _review(self) -> codepipeline.Stages:
+        """A person approves a release that broadens access or risks data, before its first
+        wave, even when waves need no approval; any other release skips this stage.
+
+        The Build stage's plan exports PLAN_GATE: a VariableCheck rule before entry passes
+        only when it is "approval", and a failed entry condition with the Skip result
+        skips the stage. https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-VariableCheck.html
+        """
+        gate = f"#{{{actions.BUILD_VARIABLES}.PLAN_GATE}}"
+        risks = f"#{{{actions.BUILD_VARIABLES}.PLAN_RISKS}}"
+        return codepipeline.Stages(
+            Name="Review",
+            BeforeEntry=codepipeline.BeforeEntryConditions(
+                Conditions=[
+                    codepipeline.Condition(
+                        Result="SKIP",
+                        Rules=[
+                            codepipeline.RuleDeclaration(
+                                Name="PlanNeedsApproval",
+                                RuleTypeId=codepipeline.RuleTypeId(
+                                    Category="Rule",
+                                    Owner="AWS",
+                                    Provider="VariableCheck",
+                                    Version="1",
+                                ),
+                                Configuration={
+                                    "Variable": gate,
+                                    "Value": "approval",
+                                    "Operator": "EQ",
+                                },
+                            )
+                        ],
                     )
+                ]
+            ),
+            Actions=[
+                actions.approval(
+                    "ApproveRiskyRelease",
+                    policies.arn("sns", names.alert_topic(self.app)),
+                    f"The plan says this release needs a person's approval: {risks}. The "
+                    "plan is in the Build stage's output (build/plan/).",
+                    1,
                 )
-        return actions
-
-    def _overridden(self, wave: list[str]) -> list[tuple[str, list[str]]]:
-        """The wave's regions whose log level differs from the StackSet's, by level."""
-        overrides = self.config.targets.log_level_overrides
-        grouped: dict[str, list[str]] = {}
-        for region in wave:
-            if region in overrides:
-                grouped.setdefault(overrides[region], []).append(region)
-        return sorted(grouped.items())
-
-    def _targets(self, stack: str) -> dict[str, Any]:
-        """Where a stack set's instances go: the central account for the bootstrap, the
-        target accounts or OUs for the application."""
-        targets = self.config.targets
-        if stack == "app" and targets.permission_model == "SERVICE_MANAGED":
-            return {"DeploymentTargets": ",".join(targets.organizational_units)}
-        accounts = (
-            [self.central_account] if stack == "bootstrap" else principals.target_accounts(targets)
-        )
-        return {"DeploymentTargets": Join(",", accounts)}
-
-    @staticmethod
-    def _built(path: Path) -> str:
-        """A file of the Build stage's output artifact, as CodePipeline names it."""
-        return f"{BUILD_OUTPUT}::{path.as_posix()}"
-
-    def _stack_set_action(
-        self, name: str, stack: str, regions: list[str], order: int
-    ) -> codepipeline.Actions:
-        """Create or update the stack set with this execution's template and parameters,
-        and bring its instances in `regions` up to them, in the order given."""
-        targets = self.config.targets
-        configuration: dict[str, Any] = {
-            "StackSetName": names.stack_set(self.app, stack),
-            "Description": f"{self.app} {stack}",
-            "TemplatePath": self._built(self.inputs.layout.deploy / f"{stack}.json"),
-            "Parameters": self._built(self.inputs.layout.templates / "params" / f"{stack}.json"),
-            "Capabilities": "CAPABILITY_IAM",
-            "Regions": ",".join(regions),
-            "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
-            "MaxConcurrentPercentage": str(targets.max_concurrent_percentage),
-            **self._targets(stack),
-        }
-        if stack == "app" and targets.permission_model == "SERVICE_MANAGED":
-            # OrganizationsAutoDeployment excludes DeploymentTargets and Regions; left out,
-            # it is Disabled, and every wave names its OUs and regions.
-            configuration["PermissionModel"] = "SERVICE_MANAGED"
-        else:
-            configuration.update(
-                PermissionModel="SELF_MANAGED",
-                AdministrationRoleArn=self.admin_role_arn,
-                ExecutionRoleName=names.STACKSET_EXECUTION_ROLE,
-            )
-        return codepipeline.Actions(
-            Name=name,
-            ActionTypeId=codepipeline.ActionTypeId(
-                Category="Deploy", Owner="AWS", Provider="CloudFormationStackSet", Version="1"
-            ),
-            Configuration=configuration,
-            InputArtifacts=[codepipeline.InputArtifacts(Name=BUILD_OUTPUT)],
-            RunOrder=order,
+            ],
         )
 
-    def _overrides_action(
-        self, name: str, regions: list[str], level: str, order: int
-    ) -> codepipeline.Actions:
-        """A log level other than the StackSet's for some regions' instances; overrides
-        survive later stack set updates."""
-        configuration = {
-            "StackSetName": names.stack_set(self.app, "app"),
-            "Regions": ",".join(regions),
-            "ParameterOverrides": f"ParameterKey={names.LOG_LEVEL},ParameterValue={level}",
-            "FailureTolerancePercentage": str(self.config.targets.failure_tolerance_percentage),
-            "MaxConcurrentPercentage": str(self.config.targets.max_concurrent_percentage),
-            **self._targets("app"),
-        }
-        return codepipeline.Actions(
-            Name=name,
-            ActionTypeId=codepipeline.ActionTypeId(
-                Category="Deploy", Owner="AWS", Provider="CloudFormationStackInstances", Version="1"
-            ),
-            Configuration=configuration,
-            RunOrder=order,
-        )
-
-    def _cloudformation_action(self, name: str, stack: str, order: int) -> codepipeline.Actions:
-        return codepipeline.Actions(
-            Name=name,
-            ActionTypeId=codepipeline.ActionTypeId(
-                Category="Deploy", Owner="AWS", Provider="CloudFormation", Version="1"
-            ),
-            Configuration={
-                "ActionMode": "CREATE_UPDATE",
+    def _stack(self, name: str, stack: str, order: int) -> codepipeline.Actions:
+        return actions.stack(
+            name,
+            {
                 "StackName": names.home_stack(self.app, stack),
-                "TemplatePath": self._built(self.inputs.layout.deploy / f"{stack}.json"),
+                "TemplatePath": actions.built(self.inputs.layout.deploy / f"{stack}.json"),
                 "Capabilities": "CAPABILITY_IAM,CAPABILITY_NAMED_IAM",
                 "RoleArn": self.deploy_role.arn,
             },
-            InputArtifacts=[codepipeline.InputArtifacts(Name=BUILD_OUTPUT)],
-            RunOrder=order,
+            order,
         )
 
-    def _approval(self, wave: int, regions: list[str], order: int) -> codepipeline.Actions:
-        return codepipeline.Actions(
-            Name=f"ApproveWave{wave}",
-            ActionTypeId=codepipeline.ActionTypeId(
-                Category="Approval", Owner="AWS", Provider="Manual", Version="1"
-            ),
-            Configuration={
-                "NotificationArn": policies.arn("sns", names.alert_topic(self.app)),
-                "CustomData": f"Wave {wave - 1} is healthy? Approve to roll out wave {wave}: "
-                f"{', '.join(regions)}.",
+    def _bootstrap(self, regions: list[str], order: int) -> codepipeline.Actions:
+        """The bootstrap stack set, in the central account, self-managed, every region."""
+        targets = self.config.targets
+        layout = self.inputs.layout
+        return actions.stack_set(
+            "BootstrapStackSet",
+            {
+                "StackSetName": names.stack_set(self.app, "bootstrap"),
+                "Description": f"{self.app} bootstrap",
+                "TemplatePath": actions.built(layout.deploy / "bootstrap.json"),
+                "Parameters": actions.built(layout.templates / "params" / "bootstrap.json"),
+                "Capabilities": "CAPABILITY_IAM",
+                "Regions": ",".join(regions),
+                "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
+                "MaxConcurrentPercentage": str(targets.max_concurrent_percentage),
+                "DeploymentTargets": Join(",", [self.central_account]),
+                "PermissionModel": "SELF_MANAGED",
+                "AdministrationRoleArn": self.admin_role_arn,
+                "ExecutionRoleName": names.STACKSET_EXECUTION_ROLE,
             },
-            RunOrder=order,
+            order,
         )
 
     # --- notifications --------------------------------------------------------------------
@@ -744,7 +628,7 @@ class ReleasePipeline(Stack):
                 Description=f"{self.app}: pipeline state changes to the central bus",
                 EventPattern={
                     "source": ["aws.codepipeline"],
-                    "detail-type": [names.PIPELINE_STATE],
+                    "detail-type": [names.PIPELINE_STATE, names.STAGE_STATE],
                     "detail": {"pipeline": [self.pipeline_name]},
                 },
                 State="ENABLED",
@@ -771,12 +655,3 @@ class ReleasePipeline(Stack):
                     Targets=[events.Target(Id="Pipeline", Arn=pipeline_arn, RoleArn=role.arn)],
                 )
             )
-
-
-# CodeConnections connection names are at most 32 characters.
-# https://docs.aws.amazon.com/codeconnections/latest/APIReference/API_CreateConnection.html
-MAX_CONNECTION_NAME = 32
-
-
-def _connection_name(app: str) -> str:
-    return f"{app}-source"[:MAX_CONNECTION_NAME]

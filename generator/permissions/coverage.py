@@ -1,0 +1,68 @@
+"""Every resource type a template of this project can hold, whatever the config.
+
+The roles that deploy the templates (the StackSet execution role, the pipeline's
+CloudFormation role) are granted these types, not only the types of today's templates:
+when an update removes a feature, CloudFormation deletes its resources last, with the
+role as the update left it, so a role narrowed to the new template could not delete
+them. The types are found by building every template from a few configs that together
+switch every feature on; they depend on the generator's code only, so they are built
+once per process.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from generator.config import Config
+
+ACCOUNT, CENTRAL = "111111111111", "222222222222"
+FUNCTION = {"source": "src", "routes": ["GET /health"]}
+# Together these switch every feature on: account and organization targets, routed and
+# routeless functions, each pipeline source, the optional administration role and alerts.
+VARIANTS: tuple[dict[str, Any], ...] = (
+    {
+        "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
+        "logging": {"alert_email": "alerts@example.com"},
+        "functions": {"api": FUNCTION, "worker": {"source": "src"}},
+    },
+    {
+        "targets": {
+            "regions": ["us-east-1"],
+            "permission_model": "SERVICE_MANAGED",
+            "organizational_units": ["ou-abcd-12345678"],
+            "organization_id": "o-a1b2c3d4e5",
+            "central_account": CENTRAL,
+        },
+        "pipeline": {"source": "s3", "create_stackset_admin_role": False},
+        "functions": {"api": FUNCTION},
+    },
+    {
+        "targets": {"regions": ["us-east-1"]},
+        "pipeline": {
+            "connection_arn": "arn:aws:codestar-connections:us-east-1:222222222222:"
+            "connection/00000000-0000-0000-0000-000000000000"
+        },
+        "functions": {"api": FUNCTION},
+    },
+)
+
+
+@cache
+def templates(file: str) -> tuple[dict[str, Any], ...]:
+    """`file` (a template of the registry) as each variant builds it."""
+    from generator.build import generate_without_checks
+
+    built = []
+    for variant in VARIANTS:
+        config = Config.model_validate(variant)
+        config._path = Path("coverage.toml")
+        built.append(generate_without_checks(config, coverage=True)[file])
+    return tuple(built)
+
+
+def every_type(file: str) -> frozenset[str]:
+    """The resource types `file` holds in any config."""
+    return frozenset(r["Type"] for t in templates(file) for r in t.get("Resources", {}).values())

@@ -1,0 +1,198 @@
+"""`rollout` and `status` against botocore's Stubber: success, a wave that fails halfway
+and the rollback of what the release reached, a busy stack set, throttling, and a bake
+that catches an alarm."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from generator import config as config_module
+from generator.fleet import status
+from generator.fleet.rollout import Release, Rollout
+
+ACCOUNT = "111122223333"
+ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/AWSCloudFormationStackSetAdministrationRole"
+RELEASE = Release('{"Resources":{}}', [{"ParameterKey": "LogLevel", "ParameterValue": "INFO"}])
+PREVIOUS = {
+    "TemplateBody": '{"Old":true}',
+    "Parameters": [{"ParameterKey": "LogLevel", "ParameterValue": "DEBUG"}],
+}
+
+
+def client(name: str) -> Any:
+    return boto3.client(
+        name, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+@pytest.fixture
+def config(write_config):
+    def edit(raw):
+        raw["targets"]["bake_minutes"] = 0
+
+    return config_module.load(write_config(edit))
+
+
+@pytest.fixture
+def aws() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
+    cloudformation, cloudwatch = client("cloudformation"), client("cloudwatch")
+    with Stubber(cloudformation) as cfn, Stubber(cloudwatch) as cw:
+        yield cloudformation, cfn, cloudwatch, cw
+        cfn.assert_no_pending_responses()
+        cw.assert_no_pending_responses()
+
+
+def update(cfn: Stubber, regions: list[str], op: str, template: str = RELEASE.template) -> None:
+    cfn.add_response(
+        "update_stack_set",
+        {"OperationId": op},
+        {
+            "StackSetName": "shop-app",
+            "TemplateBody": template,
+            "Parameters": ANY,
+            "Capabilities": ["CAPABILITY_IAM"],
+            "Regions": regions,
+            "OperationPreferences": ANY,
+            "OperationId": op,
+            "Accounts": [ACCOUNT],
+            "AdministrationRoleARN": ADMIN_ROLE,
+            "ExecutionRoleName": "AWSCloudFormationStackSetExecutionRole",
+        },
+    )
+
+
+def finished(
+    cfn: Stubber, op: str, regions: list[str], status_: str = "SUCCEEDED", failed: str = ""
+) -> None:
+    cfn.add_response(
+        "describe_stack_set_operation",
+        {"StackSetOperation": {"OperationId": op, "Status": status_}},
+        {"StackSetName": "shop-app", "OperationId": op},
+    )
+    cfn.add_response(
+        "list_stack_set_operation_results",
+        {
+            "Summaries": [
+                {
+                    "Account": ACCOUNT,
+                    "Region": r,
+                    "Status": "FAILED" if r == failed else "SUCCEEDED",
+                    **(
+                        {"StatusReason": "ApiFunction: CodeDeploy deployment failed"}
+                        if r == failed
+                        else {}
+                    ),
+                }
+                for r in regions
+            ]
+        },
+        {"StackSetName": "shop-app", "OperationId": op},
+    )
+
+
+def rollout(config: Any, aws: Any, lines: list[str]) -> Rollout:
+    cloudformation, _, cloudwatch, _ = aws
+    return Rollout(config, cloudformation, cloudwatch, ACCOUNT, lines.append, sleep=lambda s: None)
+
+
+def test_every_wave_in_order(config, aws):
+    _, cfn, _, _ = aws
+    cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
+    for number, wave in enumerate([["eu-west-1"], ["us-east-1", "ap-southeast-2"]], start=1):
+        op = f"{RELEASE.id}-wave-{number}"
+        update(cfn, wave, op)
+        finished(cfn, op, wave)
+    lines: list[str] = []
+    assert rollout(config, aws, lines).run(RELEASE) == (0, f"{RELEASE.id} runs in every region")
+    assert lines[0] == "wave 1: eu-west-1"
+    assert f"  us-east-1 {ACCOUNT} SUCCEEDED" in lines
+
+
+def test_a_failed_wave_rolls_back_every_region_it_reached(config, aws):
+    _, cfn, _, _ = aws
+    cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
+    update(cfn, ["eu-west-1"], f"{RELEASE.id}-wave-1")
+    finished(cfn, f"{RELEASE.id}-wave-1", ["eu-west-1"])
+    wave2 = ["us-east-1", "ap-southeast-2"]
+    update(cfn, wave2, f"{RELEASE.id}-wave-2")
+    finished(cfn, f"{RELEASE.id}-wave-2", wave2, "FAILED", failed="us-east-1")
+    reached = ["eu-west-1", *wave2]
+    update(cfn, reached, f"{RELEASE.id}-rollback", template=PREVIOUS["TemplateBody"])
+    finished(cfn, f"{RELEASE.id}-rollback", reached)
+    lines: list[str] = []
+    code, last = rollout(config, aws, lines).run(RELEASE)
+    assert code == 1
+    assert last == (
+        f"wave 2 failed in us-east-1 ({ACCOUNT}): ApiFunction: CodeDeploy deployment failed; "
+        "rollback succeeded"
+    )
+    assert (
+        f"rolling back eu-west-1, us-east-1, ap-southeast-2 to the release before {RELEASE.id}"
+        in lines
+    )
+
+
+@pytest.mark.parametrize("code", ["OperationInProgressException", "ThrottlingException"])
+def test_a_busy_or_throttled_stack_set_is_waited_for(config, aws, code):
+    _, cfn, _, _ = aws
+    cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
+    cfn.add_client_error("update_stack_set", service_error_code=code, http_status_code=400)
+    for number, wave in enumerate([["eu-west-1"], ["us-east-1", "ap-southeast-2"]], start=1):
+        op = f"{RELEASE.id}-wave-{number}"
+        update(cfn, wave, op)
+        finished(cfn, op, wave)
+    lines: list[str] = []
+    assert rollout(config, aws, lines).run(RELEASE)[0] == 0
+    assert f"  shop-app is busy ({code}); waiting" in lines
+
+
+def test_a_bake_that_catches_an_alarm_rolls_back(write_config, aws):
+    config = config_module.load(write_config(lambda raw: raw["targets"].update(bake_minutes=5)))
+    _, cfn, _, cw = aws
+    cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
+    update(cfn, ["eu-west-1"], f"{RELEASE.id}-wave-1")
+    finished(cfn, f"{RELEASE.id}-wave-1", ["eu-west-1"])
+    cw.add_response(
+        "describe_alarms",
+        {"MetricAlarms": [{"AlarmName": "shop-wave-1-unhealthy", "StateValue": "ALARM"}]},
+        {"AlarmNames": ["shop-wave-1-unhealthy"]},
+    )
+    update(cfn, ["eu-west-1"], f"{RELEASE.id}-rollback", template=PREVIOUS["TemplateBody"])
+    finished(cfn, f"{RELEASE.id}-rollback", ["eu-west-1"])
+    code, last = rollout(config, aws, []).run(RELEASE)
+    assert (code, last) == (
+        1,
+        "wave 1 went unhealthy during its bake (shop-wave-1-unhealthy); rollback succeeded",
+    )
+
+
+def test_status_shows_every_instance_and_the_live_versions(config):
+    cloudformation, lam = client("cloudformation"), client("lambda")
+    with Stubber(cloudformation) as cfn, Stubber(lam) as lm:
+        instance = {
+            "StackSetId": "s", "Region": "eu-west-1", "Account": ACCOUNT, "Status": "CURRENT",
+            "StackInstanceStatus": {"DetailedStatus": "SUCCEEDED"}, "DriftStatus": "IN_SYNC",
+            "LastOperationId": f"{RELEASE.id}-wave-1",
+        }  # fmt: skip
+        cfn.add_response(
+            "list_stack_instances", {"Summaries": [instance]}, {"StackSetName": "shop-app"}
+        )
+        cfn.add_response(
+            "list_stack_instances",
+            {"Summaries": [{**instance, "DriftStatus": "DRIFTED"}]},
+            {"StackSetName": "shop-bootstrap"},
+        )
+        lm.add_response(
+            "get_alias",
+            {"Name": "live", "FunctionVersion": "7"},
+            {"FunctionName": "shop-api", "Name": "live"},
+        )
+        found = status.rows(config, cloudformation, lambda account, region: lam)
+    text = status.table(found)
+    assert "api:7" in text and "DRIFTED" in text and f"{RELEASE.id}-wave-1" in text
+    assert text.splitlines()[0].split()[:3] == ["stack", "set", "account"]

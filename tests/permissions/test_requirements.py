@@ -1,0 +1,394 @@
+"""The requirements check over four deployment shapes: every documented call of every
+principal (generator/permissions/requirements.toml), with the shape's accounts and regions
+substituted, must be allowed by the policies of the templates as generated.
+
+A call that is denied today is a template defect: it is listed in KNOWN_DEFECTS with
+`xfail(strict=True)`, so the list is the defect report and a fix turns the entry into a
+failure until it is removed. The negative tests prove the check can fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import config as config_module
+from generator.build import generate
+from generator.permissions import requirements as rq
+from generator.permissions.evaluate import EXPLICIT_DENY, IMPLICIT_DENY
+from generator.permissions.resolve import Placement, Resolver, UnresolvableError
+from tests.conftest import REFERENCE, write_project
+
+Raw = dict[str, Any]
+SINGLE = "123456789012"
+CENTRAL = "999999999999"
+ORG = "o-a1b2c3d4e5"
+OU_1, OU_2 = "ou-ab12-11111111", "ou-ab12-22222222"
+MEMBERS = {"444455556666": OU_1, "777788889999": OU_2}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A config variant and who is where in it."""
+
+    edit: Callable[[Raw], None]
+    accounts: rq.Accounts
+
+
+def _more_regions(raw: Raw) -> None:
+    """Five regions, and a second function (its own hook, deployment group, alarms)."""
+    regions = ["eu-west-1", "us-east-1", "ap-southeast-2", "eu-central-1", "us-west-2"]
+    raw["targets"].update(regions=regions, waves=[regions[:1], regions[1:]])
+    raw["functions"]["orders"] = {
+        "source": "functions/orders",
+        "routes": ["GET /orders", "GET /orders/health"],
+        "health_path": "/orders/health",
+    }
+
+
+def _multi_account(raw: Raw) -> None:
+    raw["targets"].update(accounts=["111111111111", "222222222222"], central_account=CENTRAL)
+
+
+def _organization(raw: Raw) -> None:
+    raw["targets"].update(
+        permission_model="SERVICE_MANAGED",
+        organizational_units=[OU_1, OU_2],
+        organization_id=ORG,
+        central_account=CENTRAL,
+    )
+
+
+ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {
+    CENTRAL: (f"{ORG}/r-ab12/",)
+}
+SHAPES: dict[str, Shape] = {
+    "reference": Shape(lambda raw: None, rq.Accounts(SINGLE, (SINGLE,))),
+    "many-regions": Shape(_more_regions, rq.Accounts(SINGLE, (SINGLE,))),
+    "multi-account": Shape(_multi_account, rq.Accounts(CENTRAL, ("111111111111", "222222222222"))),
+    "organization": Shape(_organization, rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)),
+}
+
+# Calls denied by the current templates: "<shape>/<principal>/<call>" patterns (fnmatch)
+# -> what is missing where. Empty: every documented call is allowed in every shape.
+KNOWN_DEFECTS: dict[str, str] = {}
+
+REQUIREMENTS = rq.load()
+
+
+def _world(root: Path, shape: Shape) -> rq.World:
+    raw = copy.deepcopy(REFERENCE)
+    shape.edit(raw)
+    config = config_module.load(write_project(root, raw))
+    built = generate(config)
+    return rq.World(config, built.data, built.files, shape.accounts, REQUIREMENTS)
+
+
+@pytest.fixture(scope="session")
+def outcomes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], tuple[rq.World, dict[tuple[str, str], list[rq.Outcome]]]]:
+    """Each shape built once with `generate` and evaluated once, on first use."""
+    cache: dict[str, tuple[rq.World, dict[tuple[str, str], list[rq.Outcome]]]] = {}
+
+    def get(name: str) -> tuple[rq.World, dict[tuple[str, str], list[rq.Outcome]]]:
+        if name not in cache:
+            world = _world(tmp_path_factory.mktemp(name), SHAPES[name])
+            cache[name] = (world, rq.evaluate_all(world))
+        return cache[name]
+
+    return get
+
+
+def _cases() -> Iterator[Any]:
+    for shape in SHAPES:
+        for principal in REQUIREMENTS.principals:
+            calls = [c.id for c in principal.calls] + (["derived"] if principal.derive else [])
+            for call in calls:
+                case = f"{shape}/{principal.id}/{call}"
+                reasons = [r for p, r in KNOWN_DEFECTS.items() if fnmatch.fnmatch(case, p)]
+                marks = [pytest.mark.xfail(strict=True, reason=reasons[0])] if reasons else []
+                yield pytest.param(shape, principal.id, call, id=case, marks=marks)
+
+
+def _collect(
+    grouped: dict[tuple[str, str], list[rq.Outcome]], principal: str, call: str
+) -> list[rq.Outcome]:
+    """The outcomes of one call (or of all derived calls), with the principal's own
+    errors (a role that no template defines fails every call it makes)."""
+    own = grouped.get((principal, "principal"), [])
+    if call != "derived":
+        return grouped.get((principal, call), []) + own
+    derived = [
+        o
+        for (p, c), found in grouped.items()
+        if p == principal
+        for o in found
+        if c.startswith("derived:")
+    ]
+    return derived + own
+
+
+def _report(failed: list[rq.Outcome], limit: int = 12) -> str:
+    lines = [o.describe() for o in failed[:limit]]
+    more = f"\n  ... and {len(failed) - limit} more" if len(failed) > limit else ""
+    return f"{len(failed)} call(s) not allowed:\n  " + "\n  ".join(lines) + more
+
+
+@pytest.mark.parametrize(("shape", "principal", "call"), list(_cases()))
+def test_call_is_allowed(
+    outcomes: Callable[[str], tuple[rq.World, dict[tuple[str, str], list[rq.Outcome]]]],
+    shape: str,
+    principal: str,
+    call: str,
+) -> None:
+    world, grouped = outcomes(shape)
+    spec = REQUIREMENTS.principal(principal)
+    when = next((c.when for c in spec.calls if c.id == call), None)
+    if not world.flag(spec.when) or not world.flag(when):
+        pytest.skip(f"not made in the {shape} shape ({spec.when or when})")
+    found = _collect(grouped, principal, call)
+    assert found, f"{principal}/{call} expanded to no call: the templates lack its resources"
+    failed = rq.failures(found)
+    assert not failed, _report(failed)
+
+
+def test_known_defects_name_real_cases() -> None:
+    """A stale KNOWN_DEFECTS pattern would hide nothing and mean nothing: drop it."""
+    cases = [p.id for p in _cases()]
+    for pattern in KNOWN_DEFECTS:
+        assert any(fnmatch.fnmatch(case, pattern) for case in cases), pattern
+
+
+# ------------------------------------------------------------------ the data itself
+def test_every_call_cites_an_aws_page() -> None:
+    for principal in REQUIREMENTS.principals:
+        for call in principal.calls:
+            assert call.doc.startswith("https://docs.aws.amazon.com/"), (principal.id, call.id)
+
+
+def test_the_principals_of_the_system_are_all_modelled() -> None:
+    expected = {
+        "stackset-administration-role",
+        "stackset-execution-app",
+        "stackset-execution-bootstrap",
+        "cloudformation-deploy-role",
+        "codepipeline-role",
+        "build-role",
+        "publish-role",
+        "codedeploy-service-role",
+        "pre-traffic-hook-role",
+        "function-role",
+        "log-destination-role",
+        "firehose-delivery-role",
+        "event-forwarding-role",
+        "logs-service-encrypts-log-groups",
+        "eventbridge-publishes-alerts",
+        "eventbridge-writes-event-log",
+        "s3-server-access-logging",
+    }
+    assert expected <= {p.id for p in REQUIREMENTS.principals}
+
+
+def test_call_ids_are_unique_per_principal() -> None:
+    for principal in REQUIREMENTS.principals:
+        ids = [c.id for c in principal.calls]
+        assert len(ids) == len(set(ids)), principal.id
+
+
+# ------------------------------------------------------------------ opt-in regions
+def test_opt_in_region_uses_the_regional_stacksets_principal(
+    write_config: Callable[..., Path],
+) -> None:
+    """A Region disabled by default: StackSets assumes the administration role as
+    cloudformation.<region>.amazonaws.com (stacksets-prereqs-self-managed.html)."""
+    regions = ["eu-west-1", "ap-east-1"]
+
+    def edit(raw: Raw) -> None:
+        raw["targets"].update(regions=regions, waves=[regions[:1], regions[1:]])
+
+    try:
+        config = config_module.load(write_config(edit))
+    except config_module.ConfigError as refused:
+        pytest.skip(f"the generator refuses the opt-in region: {refused}")
+    built = generate(config)
+    world = rq.World(config, built.data, built.files, SHAPES["reference"].accounts, REQUIREMENTS)
+    principal = REQUIREMENTS.principal("stackset-administration-role")
+    assumed = [o for o in rq.evaluate_principal(principal, world) if o.call.startswith("assumed")]
+    assert "cloudformation.ap-east-1.amazonaws.com" in {o.subject for o in assumed}
+    assert not rq.failures(assumed), _report(rq.failures(assumed))
+
+
+# ------------------------------------------------------------------ it can fail
+@pytest.fixture
+def reference_parts(
+    write_config: Callable[..., Path],
+) -> tuple[config_module.Config, dict[str, Any], dict[str, str]]:
+    config = config_module.load(write_config())
+    built = generate(config)
+    return config, copy.deepcopy(built.data), dict(built.files)
+
+
+def _evaluate(
+    parts: tuple[config_module.Config, dict[str, Any], dict[str, str]],
+    principal: str,
+    accounts: rq.Accounts | None = None,
+) -> dict[str, list[rq.Outcome]]:
+    config, data, files = parts
+    world = rq.World(config, data, files, accounts or SHAPES["reference"].accounts, REQUIREMENTS)
+    grouped: dict[str, list[rq.Outcome]] = {}
+    for outcome in rq.evaluate_principal(REQUIREMENTS.principal(principal), world):
+        grouped.setdefault(outcome.call, []).append(outcome)
+    return grouped
+
+
+def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = template["Resources"][role]["Properties"]["Policies"][0][
+        "PolicyDocument"
+    ]["Statement"]
+    return statements
+
+
+def test_removed_statement_is_denied(
+    reference_parts: tuple[config_module.Config, dict[str, Any], dict[str, str]],
+) -> None:
+    """Drop the function role's log statement: Lambda can no longer write its logs."""
+    app = reference_parts[1]["app.json"]
+    kept = [s for s in _statements(app, "ApiRole") if "logs:PutLogEvents" not in s["Action"]]
+    app["Resources"]["ApiRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"] = kept
+    result = _evaluate(reference_parts, "function-role")
+    denied = [o for o in result["put-log-events"] if "ApiRole" in o.subject]
+    assert denied and all(o.decision and o.decision.result == IMPLICIT_DENY for o in denied)
+
+
+def test_added_deny_is_an_explicit_deny(
+    reference_parts: tuple[config_module.Config, dict[str, Any], dict[str, str]],
+) -> None:
+    app = reference_parts[1]["app.json"]
+    _statements(app, "ApiRole").append(
+        {"Effect": "Deny", "Action": "xray:*", "Resource": "*", "Sid": "NoTraces"}
+    )
+    traced = [o for o in _evaluate(reference_parts, "function-role")["put-trace-segments"]]
+    mine = [o for o in traced if "ApiRole" in o.subject]
+    assert mine and all(o.decision and o.decision.result == EXPLICIT_DENY for o in mine)
+
+
+def test_narrowed_trust_policy_is_denied(
+    reference_parts: tuple[config_module.Config, dict[str, Any], dict[str, str]],
+) -> None:
+    """A trust policy naming another service: Lambda cannot assume the role."""
+    role = reference_parts[1]["app.json"]["Resources"]["ApiRole"]["Properties"]
+    role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {"Service": "ec2.amazonaws.com"}
+    assumed = _evaluate(reference_parts, "function-role")["assumed-by-lambda"]
+    assert any(not o.allowed and "ApiRole" in o.resource for o in assumed)
+
+
+def test_cross_account_call_needs_the_resource_policy(
+    write_config: Callable[..., Path],
+) -> None:
+    """Multi-account: a destination policy that no longer names the target accounts
+    refuses their subscription filters, although their identity policies allow."""
+    config = config_module.load(write_config(_multi_account))
+    built = generate(config)
+    data = copy.deepcopy(built.data)
+    destination = data["bootstrap.json"]["Resources"]["LogDestination"]["Properties"]
+    destination["DestinationPolicy"] = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'
+        + CENTRAL
+        + '"},"Action":"logs:PutSubscriptionFilter","Resource":"*"}]}'
+    )
+    parts = (config, data, dict(built.files))
+    result = _evaluate(parts, "stackset-execution-app", SHAPES["multi-account"].accounts)
+    outcomes = result["subscribe-central-destination"]
+    assert outcomes and not any(o.allowed for o in outcomes)
+    assert all(o.decision and "cross-account" in o.decision.reason for o in outcomes)
+
+
+def test_missing_resource_is_a_failed_call_not_a_crash(
+    reference_parts: tuple[config_module.Config, dict[str, Any], dict[str, str]],
+) -> None:
+    """The destination's target stream is gone from logging.json: the put is refused
+    with the reason, and every other call is still evaluated."""
+    logging_template = reference_parts[1]["logging.json"]
+    streams = [
+        k
+        for k, v in logging_template["Resources"].items()
+        if v["Type"] == "AWS::KinesisFirehose::DeliveryStream"
+    ]
+    for stream in streams:
+        del logging_template["Resources"][stream]
+    result = _evaluate(reference_parts, "log-destination-role")
+    assert all(o.error and "no template defines" in o.error for o in result["put-record"])
+    assert all(o.allowed for o in result["assumed-by-logs-delivery"])
+
+
+# ------------------------------------------------------------------ the resolver
+def _resolver(template: dict[str, Any], **parameters: str) -> Resolver:
+    placement = Placement(SINGLE, "us-east-1", "StackSet-shop-app-0000", parameters)
+    return Resolver("t.json", template, placement)
+
+
+def test_resolver_names_and_arns_as_aws_does() -> None:
+    template = {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"Path": "/service/"}},
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/a/b"}},
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "central"}},
+            "Rule": {"Type": "AWS::Events::Rule", "Properties": {"EventBusName": {"Ref": "Bus"}}},
+        }
+    }
+    r = _resolver(template)
+    role = r.get_att("Role", "Arn")
+    assert role.startswith(f"arn:aws:iam::{SINGLE}:role/service/StackSet-shop-app-0000-Role-")
+    assert r.ref("Bucket") == r.ref("Bucket").lower() and len(r.ref("Bucket")) <= 63
+    assert r.get_att("Group", "Arn") == f"arn:aws:logs:us-east-1:{SINGLE}:log-group:/a/b:*"
+    assert r.get_att("Rule", "Arn").startswith(f"arn:aws:events:us-east-1:{SINGLE}:rule/central/")
+
+
+def test_resolver_intrinsics() -> None:
+    template = {
+        "Parameters": {
+            "Central": {"Type": "String", "Default": ""},
+            "Ids": {"Type": "CommaDelimitedList"},
+        },
+        "Conditions": {"Here": {"Fn::Equals": [{"Ref": "Central"}, ""]}},
+        "Resources": {},
+    }
+    r = _resolver(template, Ids="111111111111,222222222222")
+    account = {"Fn::If": ["Here", {"Ref": "AWS::AccountId"}, {"Ref": "Central"}]}
+    assert (
+        r.value({"Fn::Sub": ["x-${A}-${AWS::Region}", {"A": account}]}) == f"x-{SINGLE}-us-east-1"
+    )
+    assert r.value({"Fn::Select": [1, {"Ref": "Ids"}]}) == "222222222222"
+    assert r.value({"Fn::Join": [",", [{"Ref": "AWS::Partition"}, "b"]]}) == "aws,b"
+    assert r.value([{"Ref": "AWS::NoValue"}, "kept"]) == ["kept"]
+    assert r.value({"Fn::Sub": "${!Literal}"}) == "${Literal}"
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"Ref": "Missing"},
+        {"Fn::GetAtt": ["Missing", "Arn"]},
+        {"Fn::ImportValue": "x"},
+        {"Fn::Sub": "${Undeclared}"},
+        {"Condition": "Unknown"},
+    ],
+    ids=["ref", "getatt", "import", "sub", "condition"],
+)
+def test_resolver_refuses_what_it_cannot_resolve(node: dict[str, Any]) -> None:
+    with pytest.raises(UnresolvableError):
+        _resolver({"Resources": {}}).value(node)
+
+
+def test_resolver_needs_parameter_values() -> None:
+    template = {"Parameters": {"HomeRegion": {"Type": "String"}}, "Resources": {}}
+    with pytest.raises(UnresolvableError, match="HomeRegion"):
+        _resolver(template).value({"Ref": "HomeRegion"})

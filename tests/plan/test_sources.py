@@ -1,0 +1,167 @@
+"""The "before" of a plan: the committed output at a git ref, or the fleet (Stubber)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import NoCredentialsError
+from botocore.stub import Stubber
+
+from generator import config as config_module
+from generator.plan import make_plan
+from generator.plan.sources import SourceError, at_ref, live
+
+TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_reads_the_templates_committed_at_a_ref(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "templates" / "params").mkdir(parents=True)
+    (tmp_path / "templates" / "app.json").write_text("{}\n")
+    (tmp_path / "templates" / "params" / "app.json").write_text("[]\n")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "one")
+    (tmp_path / "templates" / "app.json").write_text('{"changed": true}\n')
+    assert at_ref(tmp_path, "HEAD", Path("templates")) == {
+        "app.json": "{}\n",
+        "params/app.json": "[]\n",
+    }
+    assert at_ref(tmp_path, "HEAD", Path("envs/prod")) == {}
+
+
+def test_a_bad_ref_is_one_clear_error(tmp_path):
+    git(tmp_path, "init", "-q")
+    with pytest.raises(SourceError, match="'no-such-branch' is not a commit, branch or tag"):
+        at_ref(tmp_path, "no-such-branch", Path("templates"))
+
+
+class Session:
+    """A boto3 session whose clients are stubbed."""
+
+    def __init__(self) -> None:
+        self.client_ = boto3.client(
+            "cloudformation",
+            region_name="eu-west-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        self.stub = Stubber(self.client_)
+
+    def client(self, name: str, region_name: str) -> Any:
+        assert (name, region_name) == ("cloudformation", "eu-west-1")
+        return self.client_
+
+
+def stack_set(name: str, parameters: dict[str, str]) -> dict[str, Any]:
+    return {
+        "StackSet": {
+            "StackSetName": name,
+            "TemplateBody": json.dumps(TEMPLATE),
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        }
+    }
+
+
+def instance(
+    region: str, status: str = "CURRENT", detailed: str = "SUCCEEDED", drift: str = "IN_SYNC"
+) -> dict[str, Any]:
+    return {
+        "StackSetId": "set",
+        "Region": region,
+        "Account": "111122223333",
+        "Status": status,
+        "StackInstanceStatus": {"DetailedStatus": detailed},
+        "DriftStatus": drift,
+    }
+
+
+@pytest.fixture
+def config(reference_path):
+    return config_module.load(reference_path)
+
+
+def test_the_fleet_as_it_runs(config):
+    session = Session()
+    stub = session.stub
+    app_params = {"HomeRegion": "eu-west-1", "CentralAccountId": "", "LogLevel": "INFO"}
+    stub.add_response(
+        "describe_stack_set", stack_set("shop-app", app_params), {"StackSetName": "shop-app"}
+    )
+    stub.add_response(
+        "list_stack_instances",
+        {"Summaries": [instance("eu-west-1"), instance("us-east-1", "OUTDATED", "FAILED")]},
+        {"StackSetName": "shop-app"},
+    )
+    for region, overrides in (
+        ("eu-west-1", []),
+        ("us-east-1", [{"ParameterKey": "LogLevel", "ParameterValue": "DEBUG"}]),
+    ):
+        stub.add_response(
+            "describe_stack_instance",
+            {"StackInstance": {"Region": region, "ParameterOverrides": overrides}},
+            {
+                "StackSetName": "shop-app",
+                "StackInstanceAccount": "111122223333",
+                "StackInstanceRegion": region,
+            },
+        )
+    stub.add_response(
+        "describe_stack_set", stack_set("shop-bootstrap", {}), {"StackSetName": "shop-bootstrap"}
+    )
+    stub.add_response(
+        "list_stack_instances",
+        {"Summaries": [instance("eu-west-1", drift="DRIFTED")]},
+        {"StackSetName": "shop-bootstrap"},
+    )
+    for stack in ("shop-logging", "shop-pipeline"):
+        stub.add_response(
+            "get_template", {"TemplateBody": json.dumps(TEMPLATE)}, {"StackName": stack}
+        )
+    with stub:
+        fleet = live(config, session)
+    assert json.loads(fleet.files["app.json"]) == TEMPLATE
+    us = {
+        p["ParameterKey"]: p["ParameterValue"]
+        for p in json.loads(fleet.files["params/app.us-east-1.json"])
+    }
+    assert us["LogLevel"] == "DEBUG"
+    unhealthy = [(name, i.region) for name, i in fleet.unhealthy()]
+    assert unhealthy == [("shop-app", "us-east-1"), ("shop-bootstrap", "eu-west-1")]
+    # The fleet runs eu-west-1 and us-east-1; the config adds ap-southeast-2.
+    plan = make_plan(
+        fleet.files,
+        {
+            "stacksets/app.wave-2.instances.json": json.dumps(
+                {"Regions": ["us-east-1", "ap-southeast-2"]}
+            ),
+            "stacksets/app.wave-1.instances.json": json.dumps({"Regions": ["eu-west-1"]}),
+        },
+        [],
+    )
+    assert plan.rollout.added_regions == ["ap-southeast-2"]
+    assert plan.rollout.moved_regions == {}
+
+
+def test_no_credentials_is_one_line(config):
+    session = Session()
+    session.stub.add_client_error(
+        "describe_stack_set", service_error_code="AccessDenied", service_message="not allowed"
+    )
+    with session.stub, pytest.raises(SourceError, match=r"^AccessDenied: not allowed$"):
+        live(config, session)
+
+    class Anonymous(Session):
+        def client(self, name: str, region_name: str) -> Any:
+            raise NoCredentialsError()
+
+    with pytest.raises(SourceError, match="no AWS credentials"):
+        live(config, Anonymous())
