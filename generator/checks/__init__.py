@@ -29,9 +29,21 @@ def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def all_checks() -> list[Callable[[Template], list[Finding]]]:
-    from generator.checks import bucket_hardening, iam_audit, key_rotation, trust_policies
+    from generator.checks import (
+        bucket_hardening,
+        checkov_skips,
+        iam_audit,
+        key_rotation,
+        trust_policies,
+    )
 
-    return [bucket_hardening.check, key_rotation.check, trust_policies.check, iam_audit.check]
+    return [
+        bucket_hardening.check,
+        key_rotation.check,
+        trust_policies.check,
+        iam_audit.check,
+        checkov_skips.check,
+    ]
 
 
 def run(name: str, template: Template) -> list[str]:

@@ -14,7 +14,7 @@ from generator.build import build
 from generator.config.regions import commercial_regions
 from generator.stacks.app import function as function_parts
 from tests.conftest import resources_of_type
-from tests.policies import as_list, statements
+from tests.support.policies import as_list, statements
 
 ROLLBACK_EVENTS = {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"}
 
