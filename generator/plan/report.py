@@ -38,9 +38,14 @@ def summary_line(plan: Plan) -> str:
     s = plan.summary()
     return (
         f"{s['added']} to add, {s['modified']} to change ({s['replaced']} replaced), "
-        f"{s['removed']} to remove; {s['new_versions']} new function versions; "
-        f"{s['broadened']} policies broadened; {s['data_risks']} data risks."
+        f"{s['removed']} to remove; {_count(s['new_versions'], 'new function version')}; "
+        f"{_count(s['broadened'], 'broadened policy', 'broadened policies')}; "
+        f"{_count(s['data_risks'], 'data risk')}."
     )
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def _templates(plan: Plan) -> list[Section]:
