@@ -71,13 +71,24 @@ class Child:
     output: str
 
 
+# Variables a user's shell does not set and that change what is measured: with
+# PYTHONDONTWRITEBYTECODE every process compiles every module it imports from source.
+NOT_A_USER_S = ("PYTHONDONTWRITEBYTECODE",)
+
+
+def user_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment as a user's shell has it, and `extra`."""
+    found = {k: v for k, v in os.environ.items() if k not in NOT_A_USER_S}
+    return {**found, **(extra or {})}
+
+
 def child(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Child:
     """Run a command to its end; wall time and the peak RSS of the process (os.wait4)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         list(command),
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env=user_environment(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

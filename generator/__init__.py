@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
-from importlib import metadata
 from pathlib import Path
 
 DISTRIBUTION = "stackset-serverless"
@@ -12,7 +10,11 @@ SETUP_CFG = Path(__file__).resolve().parent.parent / "setup.cfg"
 
 def _version() -> str:
     """The installed distribution's version; from a checkout (the venv installs only the
-    dependencies), the one setup.cfg declares."""
+    dependencies), the one setup.cfg declares. Imported here: importlib.metadata alone
+    costs more than most commands."""
+    import configparser
+    from importlib import metadata
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:

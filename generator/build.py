@@ -6,18 +6,22 @@ passed, so a failed build leaves the previous output exactly as it was.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from generator import checks
 from generator.blocks import compat
 from generator.checks import quotas
 from generator.config import Config
-from generator.output import bundles, render, stacksets
+from generator.output import bodies, bundles, derived, render, stacksets
 from generator.output.layout import Layout, layout_of
 from generator.stacks import REGISTRY
 from generator.stacks.base import Inputs
+
+if TYPE_CHECKING:
+    from generator.checks.lint import Workers
 
 
 class BuildError(Exception):
@@ -49,24 +53,35 @@ class Build:
         ]
 
     def bodies(self) -> dict[str, str]:
-        """The whitespace-free bodies that are deployed, by template file name."""
-        return {name: render.compact(data) + "\n" for name, data in sorted(self.data.items())}
+        """What is deployed, whitespace-free: each template, and the StackSet parameter
+        files the pipeline's StackSet actions read (generator/output/bodies.py)."""
+        found = {name: render.compact(data) + "\n" for name, data in sorted(self.data.items())}
+        for name, text in sorted(self.files.items()):
+            if name.startswith(bodies.PARAMETERS):
+                found[name] = render.compact(json.loads(text)) + "\n"
+        return found
 
 
 def generate(config: Config, layout: Layout | None = None) -> Build:
-    """Every template and input file of `config`, unchecked."""
+    """Every template and input file of `config`, unchecked. Facts derived from the
+    generator's code alone come from the project's cache (generator/output/derived.py)
+    unless the caller chose otherwise (`derived.use`, as `--no-cache` does)."""
     layout = layout or layout_of(config.path)
+    derived.default(layout.at(derived.FOLDER))
     found = bundles.bundle_all(config)
     result = Build(assets=[found[k] for k in sorted(found)])
     result.files, result.data = _rendered(config, layout, found, coverage=False)
     for name, document in stacksets.files(config).items():
         result.files[name] = render.indented(document)
+    derived.save()
     return result
 
 
-def generate_without_checks(config: Config, *, coverage: bool) -> dict[str, dict[str, Any]]:
+def generate_without_checks(
+    config: Config, *, coverage: bool, layout: Layout | None = None
+) -> dict[str, dict[str, Any]]:
     """Template data only, from placeholder bundles: what `coverage` builds to learn types."""
-    layout = layout_of(config.path)
+    layout = layout or layout_of(config.path)
     placeholders = {
         name: bundles.Asset(name, name.encode()) for name in [*config.function_names, bundles.HOOK]
     }
@@ -98,10 +113,18 @@ def build(
     layout: Layout | None = None,
     *,
     run_lint: bool = True,
-    lint_cache: Path | None = None,
+    lint_cache: Path | Literal["environment"] | None = "environment",
+    lint_workers: Workers | None = None,
 ) -> Build:
     """Generate every template; raise BuildError rather than return a bad one. Lint results
-    are reused from `lint_cache` (a folder) when given; None lints everything afresh."""
+    are reused from `lint_cache` (a folder) when given; None lints everything afresh; by
+    default, the folder that GENERATOR_LINT_CACHE names, if any (the tests share one).
+    `lint_workers` lint what the cache lacks (else this process does, or forks)."""
+    if lint_cache == "environment":
+        from generator.checks.lint import CACHE_VARIABLE
+
+        named = os.environ.get(CACHE_VARIABLE)
+        lint_cache = Path(named) if named else None
     result = generate(config, layout)
     # Quotas first: a template over them is not worth linting.
     problems = [
@@ -113,14 +136,15 @@ def build(
         raise BuildError(problems)
     for spec in REGISTRY:
         problems += checks.run(spec.file, result.data[spec.file])
+    derived.save()  # what the checks asked of IAM's data
     if run_lint:
-        problems += _lint(config, result, lint_cache)
+        problems += _lint(config, result, lint_cache, lint_workers)
     if problems:
         raise BuildError(problems)
     return result
 
 
-def _lint(config: Config, result: Build, cache: Path | None) -> list[str]:
+def _lint(config: Config, result: Build, cache: Path | None, workers: Workers | None) -> list[str]:
     """cfn-lint over every template in the regions it runs in, in parallel, cached."""
     from generator.checks import lint
 
@@ -128,4 +152,4 @@ def _lint(config: Config, result: Build, cache: Path | None) -> list[str]:
         lint.Job.of(spec.file, result.files[spec.file], spec.lint_regions(config))
         for spec in REGISTRY
     ]
-    return [str(f) for f in lint.lint_all(jobs, lint.Cache(cache))]
+    return [str(f) for f in lint.lint_all(jobs, lint.Cache(cache), pool=workers)]

@@ -8,6 +8,9 @@ checks and cfn-lint.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -177,13 +180,51 @@ def load_config(path: Path) -> Config:
 # --- commands that read ----------------------------------------------------------------
 
 
+# Where `regions` keeps what it read from a valid config (see `placement`).
+PLACEMENTS = Path("build/cache/placements")
+
+
 def _regions(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    regions = config.targets.regions
-    if args.home or args.first:
-        regions = [config.application.home_region if args.home else config.targets.wave_list[0][0]]
+    found = placement(args.config)
+    regions = [found["home"]] if args.home else [found["first"]] if args.first else found["regions"]
     print(" ".join(regions))
     return EXIT_OK
+
+
+def placement(path: Path) -> dict[str, Any]:
+    """The target regions, home region and first region of a valid config.
+
+    Validating a config costs more than the rest of the command (pydantic, the endpoint
+    data), so the answer is kept under the hash of everything validation reads, as a
+    build's stamp is (generator/output/stamp.py: the config, its function folders, the
+    generator, the installed packages; AWS_DATA_PATH besides): the same inputs give the
+    same answer, and any change validates afresh. An invalid config keeps nothing."""
+    from generator.output import stamp
+
+    layout = config_layout(path)
+    options = {"mode": "placement", "AWS_DATA_PATH": os.environ.get("AWS_DATA_PATH", "")}
+    key = stamp.inputs([path], options)
+    kept = layout.at(PLACEMENTS) / f"{key}.json"
+    if key is not None and kept.is_file():
+        try:
+            found: dict[str, Any] = json.loads(kept.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # torn: validate afresh and keep it again
+        else:
+            return found
+    config = load_config(path)
+    found = {
+        "regions": list(config.targets.regions),
+        "home": config.application.home_region,
+        "first": config.targets.wave_list[0][0],
+    }
+    if key is not None:
+        with contextlib.suppress(OSError):
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            staging = kept.with_suffix(f".{os.getpid()}.tmp")
+            staging.write_text(json.dumps(found, sort_keys=True), encoding="utf-8")
+            staging.replace(kept)
+    return found
 
 
 def _templates(args: argparse.Namespace) -> int:

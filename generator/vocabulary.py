@@ -32,11 +32,24 @@ CODEDEPLOY_STATE = "CodeDeploy Deployment State-change Notification"
 ALARM_STATE = "CloudWatch Alarm State Change"
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/eventbridge-integration.html
 STACK_STATUS = "CloudFormation Stack Status Change"
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/event-detail-stack-drift-detection-change.html
+DRIFT_STATUS = "CloudFormation Drift Detection Status Change"
 # https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
 PIPELINE_STATE = "CodePipeline Pipeline Execution State Change"
 STAGE_STATE = "CodePipeline Stage Execution State Change"
 # The pipeline stage that rolls the application out, wave by wave.
 ROLLOUT_STAGE = "Rollout"
+# After a bake, how long a gate keeps watching for the last alarm evaluation, its event
+# and its log line to arrive, besides one alarm period.
+BAKE_SETTLE_SECONDS = 120
+# The Review stage's approval message, around the plan's risks (#{BuildVariables.PLAN_RISKS}).
+# CodePipeline's console takes at most 500 characters of comments for an approval:
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-action-add.html
+REVIEW_MESSAGE = (
+    "The plan says this release needs a person's approval: {risks}. The plan is in the "
+    "Build stage's output (build/plan/)."
+)
+APPROVAL_MESSAGE_MAX = 500
 # Sources the regional stacks and the pipeline forward to the central bus.
 FORWARDED_SOURCES = ("aws.codedeploy", "aws.cloudwatch", "aws.cloudformation", "aws.codepipeline")
 
@@ -151,6 +164,14 @@ def stack_set(app: str, stack: str) -> str:
     return f"{app}-{stack}"
 
 
+def role_path(app: str) -> str:
+    """The IAM path of every role (and managed policy) the application's stacks create
+    without a name. CloudFormation shortens a generated name's stack part to fit IAM's
+    64 characters, so a name prefix can vanish; the path never does, and policies that
+    manage the application's roles name them by it: `role/<app>/*`."""
+    return f"/{app}/"
+
+
 def stack_set_instances(app: str) -> str:
     """The prefix of the stacks StackSets create for instances of this application's sets:
     `StackSet-<stack set name>-<id>`."""
@@ -160,6 +181,11 @@ def stack_set_instances(app: str) -> str:
 def home_stack(app: str, stack: str) -> str:
     """The home-region stacks, by name: the pipeline updates itself and the logging stack."""
     return f"{app}-{stack}"
+
+
+def wave_gate(app: str) -> str:
+    """The function the pipeline's bake and ready actions invoke (in the logging stack)."""
+    return f"{app}-wave-gate"
 
 
 def pipeline(app: str) -> str:

@@ -1,12 +1,22 @@
 """Shared fixtures. The tests build their own configs: none reads the project's
-`deployment.toml` except `test_golden.py`, which proves `templates/` is its output."""
+`deployment.toml` except `test_golden.py`, which proves `templates/` is its output.
+
+Every test, in every pytest-xdist worker, shares one lint cache and one cache of derived
+facts: a template linted (or a fact derived) by one test is not linted again by the next,
+nor by the next run while its bytes are the same, as `make templates` reuses the
+project's. The caches are keyed by content (the template's bytes, its regions, cfn-lint's
+version and rules; the generator's code and the installed packages), and their own tests
+prove that a hit is what linting (or deriving) returns, in folders of their own. Under CI
+(CI set, as .ci/run and the pipeline's Build stage set it) both are new for each run, so
+CI lints every template afresh."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +25,8 @@ import tomli_w
 
 from generator import config as config_module
 from generator.build import Build, build
+from generator.checks import lint
+from generator.output import derived
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -52,6 +64,31 @@ REFERENCE: dict[str, Any] = {
         "approval_between_waves": True,
     },
 }
+
+
+# The tests' caches, beside the project's own (build/cache/lint, build/cache/derived).
+TEST_CACHES = REPO / "build" / "cache" / "tests"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """GENERATOR_LINT_CACHE and GENERATOR_DERIVED_CACHE: the same folders for every xdist
+    worker; under CI, folders of this run (the workers' base temp folders share a parent
+    that is the run's own)."""
+    if os.environ.get("CI"):
+        base = tmp_path_factory.getbasetemp()
+        root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    else:
+        root = TEST_CACHES
+    names = {lint.CACHE_VARIABLE: "lint", derived.VARIABLE: "derived"}
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(root / folder) for name, folder in names.items()})
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def write_project(root: Path, data: dict[str, Any], name: str = "deployment.toml") -> Path:

@@ -19,6 +19,7 @@ from awacs import kms as kms_actions
 from awacs.aws import (
     Action,
     Allow,
+    ArnEquals,
     ArnLike,
     Condition,
     ConditionElement,
@@ -26,7 +27,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import GetAtt, Ref, Sub, Template, kms
+from troposphere import AWSHelperFn, GetAtt, Ref, Sub, Template, kms
 
 from generator.blocks import checkov, policies
 from generator.blocks.principals import Readers
@@ -65,6 +66,17 @@ LOGS = [
     kms_actions.GenerateDataKey,
     kms_actions.DescribeKey,
 ]
+# The same, exactly as that page's key policy statements write it today (the 2023 page had
+# kms:Encrypt* and kms:Decrypt* as well): with the families, an operation of them that
+# CloudWatch Logs calls (GenerateDataKeyWithoutPlaintext, say) is covered. A statement that
+# uses it needs its Sid in checks.iam_audit.DOCUMENTED_WILDCARDS.
+LOGS_DOCUMENTED = [
+    kms_actions.Encrypt,
+    kms_actions.Decrypt,
+    kms_actions.Action("ReEncrypt*"),
+    kms_actions.Action("GenerateDataKey*"),
+    kms_actions.Action("Describe*"),
+]
 
 
 def via(service: str) -> str:
@@ -86,8 +98,12 @@ class Key:
                 "AccountAdministersKey", Principal("AWS", policies.account_root()), ADMIN_ACTIONS
             )
         ]
-        # Account-wide use through one service: service -> IAM action names.
+        # Account-wide use through one service: service -> IAM action names, and the
+        # further StringEquals conditions that confine that use (see `confine`).
         self._delegated: dict[str, set[str]] = {}
+        self._confined: dict[str, dict[str, object]] = {}
+        # The ARNs of the log groups this key encrypts, for `allow_logs(own_groups=True)`.
+        self.log_groups: list[AWSHelperFn] = []
         self.resource = template.add_resource(
             kms.Key(
                 title,
@@ -130,6 +146,13 @@ class Key:
         self._delegated.setdefault(service, set()).update(_names(actions))
         self._rewrite_delegations()
 
+    def confine(self, service: str, equals: dict[str, object]) -> None:
+        """Confine the account's use through `service` further, to `equals` (StringEquals):
+        a key that serves one bucket is usable through S3 for that bucket only, whatever
+        IAM policy in the account names the key."""
+        self._confined.setdefault(service, {}).update(equals)
+        self._rewrite_delegations()
+
     def allow_service(
         self, sid: str, service: str | Sub, actions: Sequence[Action], *conditions: ConditionElement
     ) -> None:
@@ -153,20 +176,41 @@ class Key:
         if readers.org_equals:
             checkov.add(self.resource, checkov.ORGANIZATION_PRINCIPAL)
 
-    def allow_logs(self, sid: str) -> None:
-        """CloudWatch Logs in this region may use the key for this account's log groups."""
-        self.allow_service(
-            sid,
-            Sub("logs.${AWS::Region}.amazonaws.com"),
-            LOGS,
-            ArnLike(
+    def allow_logs(
+        self,
+        sid: str,
+        actions: Sequence[Action] = tuple(LOGS),
+        *,
+        own_groups: bool = False,
+    ) -> None:
+        """CloudWatch Logs in this region may use the key for this account's log groups,
+        or (`own_groups`) for the groups named with `encrypts_log_group` only: CloudWatch
+        Logs sends the group's ARN as the encryption context, and the page shows both the
+        account-wide ArnLike and the per-group ArnEquals form.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        """
+        context = "kms:EncryptionContext:aws:logs:arn"
+        scope = (
+            ArnEquals({context: self.log_groups})
+            if own_groups
+            else ArnLike(
                 {
-                    "kms:EncryptionContext:aws:logs:arn": Sub(
+                    context: Sub(
                         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
                     )
                 }
-            ),
+            )
         )
+        self.allow_service(sid, Sub("logs.${AWS::Region}.amazonaws.com"), actions, scope)
+
+    def encrypts_log_group(self, name: str) -> None:
+        """Name a log group of this account and region that the key encrypts (the ARN
+        CloudWatch Logs sends as context: the group's, without `:*`)."""
+        arn = Sub(
+            f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"
+        )
+        if arn not in self.log_groups:
+            self.log_groups.append(arn)
 
     def _add(self, statement: Statement) -> None:
         if any(s.Sid == statement.Sid for s in self.statements):
@@ -187,6 +231,7 @@ class Key:
                         {
                             "kms:ViaService": Sub(via(service)),
                             "kms:CallerAccount": Ref("AWS::AccountId"),
+                            **self._confined.get(service, {}),
                         }
                     ),
                 )

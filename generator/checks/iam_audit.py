@@ -72,6 +72,12 @@ DOCUMENTED_WILDCARDS = {
         "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
         "stacksets-prereqs-self-managed.html"
     ),
+    # The key policy statement CloudWatch Logs documents for encrypted log groups names
+    # action families (kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*); the central
+    # logging key uses it as written (keys.LOGS_DOCUMENTED).
+    "CloudWatchLogsEncryptsCentralGroups": (
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"
+    ),
 }
 
 

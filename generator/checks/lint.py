@@ -6,41 +6,59 @@ lint templates that have not changed since the last one. So:
 - a result is cached under the hash of everything it depends on (the template's bytes,
   its regions, cfn-lint's version, the rule configuration): a hit is what linting would
   return, and any change of those misses;
-- what is not cached is linted in worker processes forked after the rules are loaded, so
-  each has them without loading them again. A template whose regions outweigh the rest is
-  split into region chunks: cfn-lint shares work across the regions of one call, so a
-  template is split only as far as it keeps the cores busy.
+- a template of many regions is linted in calls of at most REGIONS_PER_CALL regions,
+  chunks that depend on its regions alone, so that its findings do not depend on the
+  machine;
+- the command line forks a worker process (`Workers`) before it builds anything: it
+  loads the rules while the templates are built, then lints what the cache does not
+  hold; more work than one unit forks more workers (up to the cores), each taking the
+  next unit as it is free. Without them (a library call, a pytest-xdist worker) what
+  misses is linted in this process, or in processes forked after the rules are loaded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib import metadata
 from math import ceil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from generator.output import stamp
 
 if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue
+
     from cfnlint.rules import Match, RulesCollection
 
 # What `rules()` passes to cfn-lint's get_rules: part of every cache key. Every level,
 # informational included (I), but I3010 ("approaching the limit of 500 resources"): the
 # quota check counts resources exactly and refuses a template only past the limit.
-RULE_CONFIGURATION: dict[str, list[str]] = {
-    "append_rules": [],
-    "ignore_rules": ["I3010"],
-    "include": ["I"],
+# Tuples: get_rules appends to the lists it is given ("W" and "E" to `include`), so it
+# gets copies, and the key is the same before and after the rules are loaded.
+RULE_CONFIGURATION: dict[str, tuple[str, ...]] = {
+    "append_rules": (),
+    "ignore_rules": ("I3010",),
+    "include": ("I",),
 }
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+# Names a folder for the lint cache: the command line's instead of build/cache/lint, and
+# the library's (generator.build.build) when it is given none, e.g. one that every test
+# of a run shares.
+CACHE_VARIABLE = "GENERATOR_LINT_CACHE"
 # cfn-lint's cost of one more region in the same call, relative to the first (measured:
 # about 1.3 s per region on a template that takes 7.5 s in one).
 EXTRA_REGION_COST = 0.2
+# The most regions one cfn-lint call checks. cfn-lint shares the work of one call across
+# its regions: a large template costs about as much in 8 regions as in 1, 1.4 times as
+# much in 15 and 4 times in 30 (a value with several region-dependent parts is checked
+# for every combination of them), so 30 regions are linted as two calls of 15.
+REGIONS_PER_CALL = 15
 
 
 @dataclass(frozen=True, order=True)
@@ -77,15 +95,22 @@ def rules() -> RulesCollection:
     from cfnlint.core import get_rules
 
     return get_rules(
-        RULE_CONFIGURATION["append_rules"],
-        RULE_CONFIGURATION["ignore_rules"],
-        RULE_CONFIGURATION["include"],
+        list(RULE_CONFIGURATION["append_rules"]),
+        list(RULE_CONFIGURATION["ignore_rules"]),
+        list(RULE_CONFIGURATION["include"]),
     )
 
 
 @cache
 def cfn_lint_version() -> str:
-    """From the package metadata, which does not import cfn-lint."""
+    """From the name of its dist-info folder, which neither imports cfn-lint nor
+    importlib.metadata (40 ms); from the package metadata if that is not found."""
+    for name in stamp.packages():
+        distribution, _, version = name.removesuffix(".dist-info").partition("-")
+        if distribution.lower().replace("-", "_") == "cfn_lint" and version:
+            return version
+    from importlib import metadata
+
     return metadata.version("cfn-lint")
 
 
@@ -153,9 +178,14 @@ class Cache:
 
 
 def lint_all(
-    jobs: Sequence[Job], cache: Cache | None = None, workers: int | None = None
+    jobs: Sequence[Job],
+    cache: Cache | None = None,
+    workers: int | None = None,
+    pool: Workers | None = None,
 ) -> list[Finding]:
-    """Every finding of every job, sorted; cached results reused, the rest linted."""
+    """Every finding of every job, sorted; cached results reused, the rest linted: by
+    `pool` when given (workers that loaded the rules while the templates were built),
+    else in this process or, for more than one unit of work, in `workers` processes."""
     cache = cache or Cache(None)
     found: list[Finding] = []
     missing: list[Job] = []
@@ -165,7 +195,7 @@ def lint_all(
             missing.append(job)
         else:
             found += hit
-    for job, findings in zip(missing, _lint_jobs(missing, workers), strict=True):
+    for job, findings in zip(missing, _lint_jobs(missing, workers, pool), strict=True):
         cache.put(job, findings)
         found += findings
     return sorted(found)
@@ -178,35 +208,133 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _lint_jobs(jobs: Sequence[Job], workers: int | None) -> list[list[Finding]]:
-    """Findings per job, in order, linted in worker processes when that is worth it."""
-    workers = min(workers or default_workers(), sum(len(j.regions) for j in jobs))
-    units = split(jobs, workers)
-    if workers <= 1 or len(units) <= 1:
-        return [lint(job.name, job.body, job.regions) for job in jobs]
-    rules()  # loaded once here; forked workers inherit it
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        parts = pool.map(_lint_unit, units, chunksize=1)
+def _lint_jobs(
+    jobs: Sequence[Job], workers: int | None, pool: Workers | None
+) -> list[list[Finding]]:
+    """Findings per job, in order: the union of its units' findings."""
+    units = split(jobs)
+    if not units:
+        return [[] for _ in jobs]
+    if pool is not None:
+        parts = pool.run([job for _, job in units])
+    else:
+        workers = min(workers or default_workers(), len(units))
+        if workers <= 1:
+            parts = [_lint_unit(unit) for unit in units]
+        else:
+            import multiprocessing
+
+            rules()  # loaded once here; forked workers inherit it
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers) as forked:
+                parts = forked.map(_lint_unit, units, chunksize=1)
     merged: dict[int, set[Finding]] = {}
     for (index, _), findings in zip(units, parts, strict=True):
         merged.setdefault(index, set()).update(findings)
     return [sorted(merged.get(i, set())) for i in range(len(jobs))]
 
 
-def split(jobs: Sequence[Job], workers: int) -> list[tuple[int, Job]]:
-    """(job index, unit) pairs, costliest first: a job that outweighs a worker's share is
-    split into chunks of its regions, so that every worker has work."""
-    share = sum(j.cost() for j in jobs) / max(workers, 1)
+def split(jobs: Sequence[Job]) -> list[tuple[int, Job]]:
+    """(job index, unit) pairs, costliest first. A job of more than REGIONS_PER_CALL
+    regions is linted in even chunks of its (sorted) regions: the chunks depend on the
+    regions alone, never on the number of workers, so a job's findings (the union of its
+    chunks') are the same on any machine, as its cache key promises."""
     units: list[tuple[int, Job]] = []
     for index, job in enumerate(jobs):
-        chunks = min(len(job.regions), ceil(job.cost() / share) if share else 1)
-        size = ceil(len(job.regions) / max(chunks, 1))
-        for start in range(0, len(job.regions), size):
-            units.append((index, Job(job.name, job.body, job.regions[start : start + size])))
+        count = len(job.regions)
+        chunks = max(1, ceil(count / REGIONS_PER_CALL))
+        for chunk in range(chunks):
+            regions = job.regions[chunk * count // chunks : (chunk + 1) * count // chunks]
+            units.append((index, Job(job.name, job.body, regions)))
     return sorted(units, key=lambda u: -u[1].cost())
 
 
 def _lint_unit(unit: tuple[int, Job]) -> list[Finding]:
     job = unit[1]
     return lint(job.name, job.body, job.regions)
+
+
+# --- workers started before the build ---------------------------------------------------
+
+
+class Workers:
+    """cfn-lint in processes that load its rules (about a second) while this process
+    builds the templates; `run` hands them units of work, which each takes as it is free.
+
+    One is forked at once, before anything is built or imported: it is all that a build
+    of one changed template needs. The others (up to `most`) are forked by the first `run`
+    that has more than one unit, before anything is put on a queue, so that no process is
+    ever forked while this one has a queue's feeder thread."""
+
+    def __init__(self, most: int) -> None:
+        import multiprocessing
+
+        self._context = multiprocessing.get_context("fork")
+        self._most = max(most, 1)
+        self._tasks: Queue[tuple[int, Job]] = self._context.Queue()
+        self._results: Queue[tuple[int, list[Finding] | str]] = self._context.Queue()
+        self._processes: list[BaseProcess] = []
+        self._fixed = False  # once something was put on a queue, no more forks
+        self._fork(1)
+
+    def _fork(self, count: int) -> None:
+        for _ in range(count):
+            process = self._context.Process(
+                target=_serve, args=(self._tasks, self._results), daemon=True
+            )
+            process.start()
+            self._processes.append(process)
+
+    def run(self, units: Sequence[Job]) -> list[list[Finding]]:
+        """Each unit's findings, in order; a worker's failure is raised here."""
+        from queue import Empty
+
+        if not self._fixed:
+            self._fork(min(self._most, len(units)) - len(self._processes))
+            self._fixed = True
+        for index, unit in enumerate(units):
+            self._tasks.put((index, unit))
+        found: dict[int, list[Finding]] = {}
+        while len(found) < len(units):
+            try:
+                index, result = self._results.get(timeout=1)
+            except Empty:
+                if not any(p.is_alive() for p in self._processes):
+                    raise RuntimeError("every cfn-lint worker process died") from None
+                continue
+            if isinstance(result, str):
+                self.close()
+                raise RuntimeError(f"cfn-lint failed in a worker process:\n{result}")
+            found[index] = result
+        return [found[i] for i in range(len(units))]
+
+    def close(self) -> None:
+        """Stop the workers, whether or not they had work: whatever they still do (load
+        the rules) is of no use once the build is done."""
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self._processes:
+            process.join()
+        self._processes = []
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _serve(tasks: Queue[tuple[int, Job]], results: Queue[tuple[int, Any]]) -> None:
+    """A worker: load the rules, then lint units until the parent stops it."""
+    rules()
+    while True:
+        index, unit = tasks.get()
+        try:
+            findings = lint(unit.name, unit.body, unit.regions)
+        except Exception:  # the parent raises it, with the worker's traceback
+            import traceback
+
+            results.put((index, traceback.format_exc()))
+        else:
+            results.put((index, findings))

@@ -9,6 +9,7 @@ https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-Stack
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,15 @@ MAX_MANAGED_POLICY_CHARS = 6_144
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html
 MAX_COMPOSITE_CHILDREN = 100
 MAX_ALARM_RULE_CHARS = 10_240
+# Actions in one stage of a pipeline ("Number of actions in a stage: maximum of 50"); the
+# Rollout stage holds every wave's ready, deploy, bake and approval actions.
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html
+MAX_STAGE_ACTIONS = 50
+# A metric filter's pattern: at most 1,024 characters. A wave's health filter names each
+# of its regions, so a wide wave (or a long application name) can cross it.
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html
+MAX_FILTER_PATTERN_CHARS = 1_024
+WAVE_FILTER = re.compile(r"Wave(\d+)HealthFilter")
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,35 @@ def problems(name: str, template: dict[str, Any], delivery: Delivery) -> list[st
     for logical_id, resource in template.get("Resources", {}).items():
         found += _policy_sizes(name, logical_id, resource)
         found += _alarm_rule(name, logical_id, resource)
+        found += _stage_actions(name, resource)
+        found += _filter_pattern(name, logical_id, resource)
     return found
+
+
+def _filter_pattern(name: str, logical_id: str, resource: dict[str, Any]) -> list[str]:
+    if resource.get("Type") != "AWS::Logs::MetricFilter":
+        return []
+    pattern = resource.get("Properties", {}).get("FilterPattern", "")
+    if not isinstance(pattern, str) or len(pattern) <= MAX_FILTER_PATTERN_CHARS:
+        return []
+    wave = WAVE_FILTER.fullmatch(logical_id)
+    what = f"wave {wave[1]}'s health filter {logical_id}" if wave else f"metric filter {logical_id}"
+    advice = " (one term per region: split the wave into smaller waves)" if wave else ""
+    return [
+        f"{name}: {what} has a {len(pattern):,}-character pattern, over CloudWatch Logs' "
+        f"limit of {MAX_FILTER_PATTERN_CHARS:,}{advice}"
+    ]
+
+
+def _stage_actions(name: str, resource: dict[str, Any]) -> list[str]:
+    if resource.get("Type") != "AWS::CodePipeline::Pipeline":
+        return []
+    return [
+        f"{name}: stage {stage['Name']} has {len(stage['Actions'])} actions, over "
+        f"CodePipeline's limit of {MAX_STAGE_ACTIONS} (fewer waves, or bakes of 0 minutes)"
+        for stage in resource.get("Properties", {}).get("Stages", [])
+        if len(stage["Actions"]) > MAX_STAGE_ACTIONS
+    ]
 
 
 def _alarm_rule(name: str, logical_id: str, resource: dict[str, Any]) -> list[str]:

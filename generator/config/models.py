@@ -8,6 +8,8 @@ what is allowed, before any template is built or written. Checks that need the d
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -128,7 +130,9 @@ class _Model(BaseModel):
         frozen=True,
         str_strip_whitespace=True,
         strict=True,
-        use_attribute_docstrings=True,
+        # Validators are built when a model first validates, not when this module is
+        # imported; fields' docstrings are read by `_describe_fields` below.
+        defer_build=True,
     )
 
 
@@ -363,11 +367,29 @@ class Logging(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> Logging:
-        if not self.transition_to_ia_days < self.transition_to_glacier_days < self.expire_days:
-            raise ValueError(
-                "days must grow: transition_to_ia_days < transition_to_glacier_days < "
-                f"expire_days (got {self.transition_to_ia_days}, "
-                f"{self.transition_to_glacier_days}, {self.expire_days})"
+        """Each tier must last its minimum: S3 moves an object from Standard-IA to Glacier
+        only after 30 days in Standard-IA, and charges for 90 days in Glacier Flexible
+        Retrieval whatever happens earlier.
+        https://repost.aws/knowledge-center/s3-lifecycle-rule-glacier-storage
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html
+        """
+        ia, glacier, expire = (
+            self.transition_to_ia_days,
+            self.transition_to_glacier_days,
+            self.expire_days,
+        )
+        if glacier < ia + 30:
+            raise FieldErrors.one(
+                ("transition_to_glacier_days",),
+                f"is {glacier}, but objects must stay 30 days in Standard-IA before S3 moves "
+                f"them to Glacier: use at least transition_to_ia_days + 30 = {ia + 30}",
+            )
+        if expire < glacier + 90:
+            raise FieldErrors.one(
+                ("expire_days",),
+                f"is {expire}, but Glacier Flexible Retrieval charges for 90 days at least, "
+                f"so expiring earlier pays for days not kept: use at least "
+                f"transition_to_glacier_days + 90 = {glacier + 90}",
             )
         return self
 
@@ -395,10 +417,14 @@ class Pipeline(_Model):
     execution_mode: Literal["QUEUED", "SUPERSEDED"] = "QUEUED"
     """QUEUED runs releases one after another; SUPERSEDED lets a newer release replace
     one waiting between stages. PARALLEL is refused (see `_not_parallel`)."""
-    approval_between_waves: bool = True
+    approval_between_waves: bool = False
+    """A person approves each wave after the last one baked. The approvals sit in the
+    Rollout stage, which rolls back as one: rejecting withdraws the release everywhere."""
     build_architecture: Literal["arm64", "x86_64"] = "arm64"
     create_stackset_admin_role: bool = True
-    artifact_expire_days: Annotated[int, Field(ge=1)] = 30
+    artifact_expire_days: Annotated[int, Field(ge=1)] = 180
+    """A stage rollback redeploys the artifacts of the last execution that passed it, so
+    they must outlive the time between releases."""
 
     @field_validator("execution_mode", mode="before")
     @classmethod
@@ -669,3 +695,27 @@ def _no_duplicates(values: list[str], what: str) -> list[str]:
             raise ValueError(f"{what} {value!r} is listed twice")
         seen.add(value)
     return values
+
+
+def _describe_fields() -> None:
+    """Each field's attribute docstring (the string right below it) as its description,
+    as pydantic's `use_attribute_docstrings` sets them, read in one pass over this file:
+    pydantic reads each class's source anew, which costs more than loading a config."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        model = globals().get(node.name)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        for field, below in zip(node.body, node.body[1:], strict=False):
+            if not (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)):
+                continue
+            if not (isinstance(below, ast.Expr) and isinstance(below.value, ast.Constant)):
+                continue
+            info = model.model_fields.get(field.target.id)
+            if isinstance(below.value.value, str) and info is not None and info.description is None:
+                info.description = inspect.cleandoc(below.value.value)
+
+
+_describe_fields()

@@ -81,7 +81,7 @@ def rollout(config: Config, deploy: Path, templates: Path, yes: bool) -> int:
         code, last = Rollout(
             config,
             session.client("cloudformation", region_name=home),
-            session.client("cloudwatch", region_name=home),
+            session.client("logs", region_name=home),
             account,
             Printer(),
         ).run(release)

@@ -1,10 +1,11 @@
 """`python -m generator rollout`: the pipeline's waves, driven from anywhere with boto3.
 
 For each wave: update the app stack set with this release's template and parameters in
-the wave's regions (regions of a wave in parallel), wait for the operation, then bake
-while the wave's alarm in the home region is watched. When a wave fails or goes
-unhealthy, every region this rollout reached goes back to the template and parameters
-the stack set had before it started, and the command exits 1 naming the region and why.
+the wave's regions (regions of a wave in parallel), wait for the operation, then bake,
+judging the regions' health events in the central event log as the pipeline's gate does
+(generator/gate/app.py). When a wave fails or goes unhealthy, every region this rollout
+reached goes back to the template and parameters the stack set had before it started,
+and the command exits 1 naming the region and why.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStackSet.html
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 from generator import vocabulary as names
 from generator.config import Config
 from generator.fleet.operations import Operations, Outcome
-from generator.gate.app import POLL_SECONDS, alarm_fired
+from generator.gate.app import POLL_SECONDS, health_events, in_alarm, went_to_alarm
 
 MAX_TEMPLATE_BODY = 51_200  # UpdateStackSet's TemplateBody; larger ones need a TemplateURL
 
@@ -65,7 +66,7 @@ class Rollout:
         self,
         config: Config,
         cloudformation: Any,
-        cloudwatch: Any,
+        logs: Any,
         account: str,
         say: Callable[[str], None],
         sleep: Callable[[float], None] = time.sleep,
@@ -73,7 +74,7 @@ class Rollout:
     ) -> None:
         self.config = config
         self.app = config.application.name
-        self.cloudwatch = cloudwatch
+        self.logs = logs
         self.account = account
         self.say = say
         self.sleep = sleep
@@ -117,19 +118,31 @@ class Rollout:
         )
         return self.operations.wait(operation)
 
-    def _bake(self, wave: int) -> bool:
-        """Watch the wave's alarm for its bake; False as soon as it fires."""
+    def _bake(self, wave: int, regions: list[str], deployed: float) -> list[str]:
+        """The wave's regions found unhealthy by its bake, as the pipeline's gate finds
+        them: in ALARM when the bake begins, or gone there since the wave's deployment
+        began; empty when the bake (and the settling time after it) passed quietly."""
         minutes = self.config.targets.bake(wave)
         if not minutes:
-            return True
-        alarm = names.wave_alarm(self.app, wave)
-        self.say(f"  baking {minutes} minutes, watching {alarm}")
-        started = self.clock()
-        while self.clock() < started + minutes * 60:
-            if alarm_fired(self.cloudwatch, alarm, started):
-                return False
-            self.sleep(POLL_SECONDS)
-        return not alarm_fired(self.cloudwatch, alarm, started)
+            return []
+        watch = {
+            "health": names.health_alarm(self.app),
+            "events": names.central_event_log_group(self.app),
+            "regions": regions,
+        }
+        lookback = self.clock() - self.config.logging.event_retention_days * 86400
+        unhealthy = in_alarm(health_events(self.logs, watch, lookback))
+        if unhealthy:
+            return unhealthy
+        alarms = self.config.alarms
+        settle = alarms.period_seconds * alarms.evaluation_periods + names.BAKE_SETTLE_SECONDS
+        self.say(f"  baking {minutes} minutes, watching {watch['health']} in {watch['events']}")
+        ends = self.clock() + minutes * 60 + settle
+        while True:
+            fired = went_to_alarm(health_events(self.logs, watch, deployed))
+            if fired or self.clock() >= ends:
+                return fired
+            self.sleep(min(POLL_SECONDS, ends - self.clock()))
 
     def run(self, release: Release) -> tuple[int, str]:
         """(exit status, the last line to print): 0 when every wave is healthy."""
@@ -137,6 +150,7 @@ class Rollout:
         reached: list[str] = []
         for number, wave in enumerate(self.config.targets.wave_list, start=1):
             self.say(f"wave {number}: {', '.join(wave)}")
+            deployed = self.clock()
             outcome = self._update(
                 release.template, release.parameters, wave, f"{release.id}-wave-{number}"
             )
@@ -147,14 +161,10 @@ class Rollout:
                 return self._roll_back(
                     previous, reached, release, f"wave {number} failed in {where or outcome.reason}"
                 )
-            if not self._bake(number):
-                return self._roll_back(
-                    previous,
-                    reached,
-                    release,
-                    f"wave {number} went unhealthy during its bake "
-                    f"({names.wave_alarm(self.app, number)})",
-                )
+            unhealthy = self._bake(number, wave, deployed)
+            if unhealthy:
+                why = f"wave {number} is unhealthy: {'; '.join(unhealthy)}"
+                return self._roll_back(previous, reached, release, why)
         return 0, f"{release.id} runs in every region"
 
     def _roll_back(

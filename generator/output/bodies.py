@@ -17,14 +17,22 @@ from generator.output import render
 from generator.output.bundles import Asset
 
 APP_TEMPLATE = "app.json"
+# The StackSet parameter files, which the pipeline's StackSet actions read from the Build
+# stage's output beside the bodies: everything a release deploys is under one folder.
+PARAMETERS = "params/"
 
 
 def from_committed(templates: Path) -> dict[str, str]:
-    """`<name>.json` → its whitespace-free body, for every template directly in `templates`
-    (the StackSet and parameter files live in subfolders and are not templates)."""
+    """`<name>.json` → its whitespace-free body, for every template directly in `templates`,
+    and `params/<name>.json` for the parameter files (the StackSet definitions, which only
+    the AWS CLI reads, stay where they are)."""
+    found = [*sorted(templates.glob("*.json")), *sorted(templates.glob(f"{PARAMETERS}*.json"))]
     return {
-        path.name: render.compact(json.loads(path.read_text(encoding="utf-8"))) + "\n"
-        for path in sorted(templates.glob("*.json"))
+        path.relative_to(templates).as_posix(): render.compact(
+            json.loads(path.read_text(encoding="utf-8"))
+        )
+        + "\n"
+        for path in found
     }
 
 

@@ -8,6 +8,7 @@ all of them, and a failed one leaves every file as it was.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from generator.checks import lint
 from generator.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE, Failure, config_layout, load_config
-from generator.output import samconfig, stamp
+from generator.output import derived, samconfig, stamp
 from generator.output.layout import Layout, committed
 from generator.output.tree import Changes, compare, diff, read_tree, write_file, write_tree
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 LINT_CACHE = Path("build/cache/lint")
 # Another folder for the lint cache, e.g. one that every test of a run shares.
-LINT_CACHE_VARIABLE = "GENERATOR_LINT_CACHE"
+LINT_CACHE_VARIABLE = lint.CACHE_VARIABLE
 
 
 @dataclass
@@ -52,6 +54,12 @@ def main(args: argparse.Namespace) -> int:
     paths = list(committed(layout.root)) if args.all else [args.config]
     if not paths:
         raise Failure(f"no configs in {layout.root}")
+    # --no-cache derives every fact afresh too (generator/output/derived.py).
+    with derived.using(None if args.no_cache else derived_cache(layout)):
+        return _main(args, layout, paths)
+
+
+def _main(args: argparse.Namespace, layout: Layout, paths: list[Path]) -> int:
     cache = None if args.no_cache else lint_cache(layout)
     key, name, watched = _stamp(layout, paths, args)
     stamped = stamp.fresh(layout.root, name, key, watched)
@@ -60,12 +68,17 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_OK
     built: list[Environment] = []
     failed = 0
-    for path in paths:
-        try:
-            built.append(_environment(path, args, cache))
-        except Failure as failure:
-            print(f"error: {path}: {failure}", file=sys.stderr)
-            failed += 1
+    # Forked now, before anything is imported or built: they load cfn-lint's rules while
+    # this process builds, and lint whatever the cache does not hold. On one core (or in
+    # a pytest-xdist worker) this process lints, with the rules it may have loaded.
+    cores = lint.default_workers()
+    with lint.Workers(cores) if cores > 1 else contextlib.nullcontext() as workers:
+        for path in paths:
+            try:
+                built.append(_environment(path, args, cache, workers))
+            except Failure as failure:
+                print(f"error: {path}: {failure}", file=sys.stderr)
+                failed += 1
     if failed and not args.all:
         return EXIT_BAD_INPUT
     sam = _samconfig(layout.root, built)
@@ -114,14 +127,22 @@ def lint_cache(layout: Layout) -> Path:
     return Path(named) if named else layout.at(LINT_CACHE)
 
 
-def _environment(path: Path, args: argparse.Namespace, cache: Path | None) -> Environment:
+def derived_cache(layout: Layout) -> Path:
+    """The project's cache of derived facts, or the folder the environment names."""
+    named = os.environ.get(derived.VARIABLE)
+    return Path(named) if named else layout.at(derived.FOLDER)
+
+
+def _environment(
+    path: Path, args: argparse.Namespace, cache: Path | None, workers: lint.Workers | None
+) -> Environment:
     from generator.build import BuildError, build
     from generator.output.bundles import EmptyBundleError
 
     layout = config_layout(path)
     config = load_config(path)
     try:
-        result = build(config, layout, lint_cache=cache)
+        result = build(config, layout, lint_cache=cache, lint_workers=workers)
     except BuildError as exc:
         lines = "\n".join(f"  {p}" for p in exc.problems)
         raise Failure(f"templates not written; these checks failed:\n{lines}") from None

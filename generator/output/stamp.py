@@ -21,13 +21,16 @@ import sys
 import sysconfig
 import tomllib
 from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from generator.output.layout import project_root
 
 STAMPS = Path("build/cache/stamps")
 PACKAGE = Path(__file__).resolve().parent.parent  # generator/
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
-FORMAT = 1
+FORMAT = 2
 
 
 def _files(folder: Path) -> Iterator[Path]:
@@ -45,13 +48,25 @@ def _hash_files(paths: Iterable[Path], digest: Any) -> None:
 
 
 def _sources(config: Path) -> list[Path]:
-    """The function folders a config names, read without validating it."""
+    """The function folders a config names, read without validating it. A source that
+    validation refuses (empty, absolute, outside the project, holding the config) raises
+    ValueError, so such a config is always built (and refused) without hashing, say,
+    /usr/lib first."""
     raw = tomllib.loads(config.read_text(encoding="utf-8-sig"))
-    functions = raw.get("functions", {})
-    return [(config.parent / str(f.get("source", ""))).resolve() for f in functions.values()]
+    root = project_root(config)
+    found = []
+    for function in raw.get("functions", {}).values():
+        source = str(function.get("source", ""))
+        folder = (config.parent / source).resolve()
+        outside = not folder.is_relative_to(root) or config.resolve().is_relative_to(folder)
+        if not source or Path(source).is_absolute() or outside:
+            raise ValueError(f"{config}: function source {source!r} is not a project folder")
+        found.append(folder)
+    return found
 
 
-def _packages() -> list[str]:
+@cache
+def packages() -> list[str]:
     """Installed distributions with their versions (names of the dist-info folders)."""
     found: set[str] = set()
     for key in ("purelib", "platlib"):
@@ -61,10 +76,22 @@ def _packages() -> list[str]:
     return sorted(found)
 
 
+def code() -> str:
+    """The SHA-256 of the generator's own files (generator/), names and contents."""
+    return _code(PACKAGE)
+
+
+@cache
+def _code(folder: Path) -> str:
+    digest = hashlib.sha256()
+    _hash_files(_files(folder), digest)
+    return digest.hexdigest()
+
+
 def inputs(configs: Iterable[Path], options: dict[str, str]) -> str | None:
     """The hash of everything the build of `configs` reads; None when it cannot be read
     cheaply (a config that is not TOML), which always builds."""
-    digest = hashlib.sha256(json.dumps([FORMAT, sys.version, options, _packages()]).encode())
+    digest = hashlib.sha256(json.dumps([FORMAT, sys.version, options, packages()]).encode())
     try:
         for config in sorted(set(configs)):
             _hash_files([config], digest)
@@ -72,7 +99,7 @@ def inputs(configs: Iterable[Path], options: dict[str, str]) -> str | None:
                 _hash_files(_files(source), digest)
     except (OSError, ValueError, AttributeError):
         return None
-    _hash_files(_files(PACKAGE), digest)
+    digest.update(code().encode())
     return digest.hexdigest()
 
 

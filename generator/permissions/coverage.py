@@ -5,18 +5,20 @@ CloudFormation role) are granted these types, not only the types of today's temp
 when an update removes a feature, CloudFormation deletes its resources last, with the
 role as the update left it, so a role narrowed to the new template could not delete
 them. The types are found by building every template from a few configs that together
-switch every feature on; they depend on the generator's code only, so they are built
-once per process.
+switch every feature on. They depend on the generator's code only, so the templates are
+built once, all of them per config, and kept with the other facts derived from the code
+(generator/output/derived.py): a build with a warm cache builds none of them.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html
 """
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from generator.config import Config
+from generator.output import derived
+from generator.output.layout import Layout
 
 ACCOUNT, CENTRAL = "111111111111", "222222222222"
 FUNCTION = {"source": "src", "routes": ["GET /health"]}
@@ -50,17 +52,27 @@ VARIANTS: tuple[dict[str, Any], ...] = (
 )
 
 
-@cache
+# Where the variants' files would go: fixed, so that what they build does not depend on
+# the folder the build runs in.
+LAYOUT = Layout.of(Path("coverage.toml"), Path("."))
+
+
 def templates(file: str) -> tuple[dict[str, Any], ...]:
     """`file` (a template of the registry) as each variant builds it."""
+    return tuple(derived.fact("coverage.templates", build_variants)[file])
+
+
+def build_variants() -> dict[str, list[dict[str, Any]]]:
+    """Every template of the registry as each variant builds it, by file name."""
     from generator.build import generate_without_checks
 
-    built = []
+    built: dict[str, list[dict[str, Any]]] = {}
     for variant in VARIANTS:
         config = Config.model_validate(variant)
-        config._path = Path("coverage.toml")
-        built.append(generate_without_checks(config, coverage=True)[file])
-    return tuple(built)
+        config._path = LAYOUT.config
+        for file, data in generate_without_checks(config, coverage=True, layout=LAYOUT).items():
+            built.setdefault(file, []).append(data)
+    return built
 
 
 def every_type(file: str) -> frozenset[str]:

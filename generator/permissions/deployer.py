@@ -19,11 +19,11 @@ from functools import cache
 from typing import Any
 
 from awacs.aws import Action, Statement, StringEquals
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from troposphere import Ref, Sub, Template, iam
 
 from generator.blocks import policies as iam_helpers
 from generator.checks.quotas import MAX_MANAGED_POLICY_CHARS
+from generator.output import derived
 from generator.output.render import size
 from generator.permissions import iam_data
 
@@ -73,11 +73,23 @@ class Scope:
     passed_to: Sequence[str]
 
 
+def _schema_actions(resource_type: str) -> list[str]:
+    """The permissions the resource type's schema lists for its handlers. cfn-lint (and
+    its schemas) is imported only for a type that the cache of derived facts lacks."""
+
+    def compute() -> list[str]:
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+        found = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type)
+        handlers = found.schema.get("handlers", {})
+        return sorted({p for h in HANDLERS for p in handlers.get(h, {}).get("permissions", [])})
+
+    return derived.fact(f"schema.handler_permissions:{resource_type}", compute)
+
+
 @cache
 def _handler_actions(resource_type: str) -> frozenset[str]:
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
-    handlers = schema.get("handlers", {})
-    actions = {p for h in HANDLERS for p in handlers.get(h, {}).get("permissions", [])}
+    actions = set(_schema_actions(resource_type))
     actions |= set(EXTRA_ACTIONS.get(resource_type, ()))
     if not actions:
         raise MissingPermissionsError(
@@ -122,6 +134,10 @@ def _patterns(action: str, scope: Scope) -> tuple[str, ...]:
         if not match:
             continue
         service, _region, account, resource = match.groups()
+        if service == "iam" and resource.startswith(("user/", "group/")):
+            # No template creates users or groups: attaching policies to them (which
+            # ManagedPolicy's handlers can do) would only let a deployer escalate.
+            continue
         if service == "iam" and resource.startswith(("role/", "policy/")):
             kind = resource.split("/", 1)[0]
             patterns |= {
@@ -155,8 +171,8 @@ def statements(actions: Sequence[str], scope: Scope) -> list[Statement]:
             pass_role = True
         elif iam_data.wildcard_only(action):
             wildcard.append(action)
-        else:
-            grouped[(action.split(":")[0], _patterns(action, scope))].append(action)
+        elif patterns := _patterns(action, scope):
+            grouped[(action.split(":")[0], patterns)].append(action)
     result = []
     if wildcard:
         # These actions have no resource type in IAM's authorization data.
@@ -206,7 +222,12 @@ def _size(statement: Statement) -> int:
 
 
 def managed_policies(
-    template: Template, title: str, role: str, statements_: list[Statement], description: str
+    template: Template,
+    title: str,
+    role: str,
+    statements_: list[Statement],
+    description: str,
+    path: str = "/",
 ) -> list[iam.ManagedPolicy]:
     """Pack statements into as few managed policies as fit IAM's size limit."""
     packs: list[list[Statement]] = [[]]
@@ -223,6 +244,7 @@ def managed_policies(
             iam.ManagedPolicy(
                 f"{title}{index}",
                 Description=f"{description} (part {index} of {len(packs)})",
+                Path=path,
                 Roles=[Ref(role)],
                 PolicyDocument=iam_helpers.document(*pack),
             )

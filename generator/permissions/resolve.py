@@ -72,7 +72,9 @@ NAME_PROPERTIES: Final = {
     "AWS::Logs::SubscriptionFilter": "FilterName",
     "AWS::S3::Bucket": "BucketName",
     "AWS::Scheduler::Schedule": "Name",
+    "AWS::Scheduler::ScheduleGroup": "Name",
     "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
     "AWS::SSM::Parameter": "Name",
 }
 # Generated names are cut to the service's limit (S3 63 and lowercase, most others 64).
@@ -93,6 +95,7 @@ ATTACHMENTS: Final = frozenset(
         "AWS::Logs::SubscriptionFilter",
         "AWS::S3::BucketPolicy",
         "AWS::SNS::TopicPolicy",
+        "AWS::SQS::QueuePolicy",
     }
 )
 _SUB_VARIABLE: Final = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -411,6 +414,10 @@ class Resolver:
         found = self._attached("AWS::SNS::TopicPolicy", "Topics", self.ref(logical))
         return self._merge([self.document(self.properties(p)["PolicyDocument"]) for p in found])
 
+    def _queue_policy(self, logical: str) -> dict[str, Any] | None:
+        found = self._attached("AWS::SQS::QueuePolicy", "Queues", self.ref(logical))
+        return self._merge([self.document(self.properties(p)["PolicyDocument"]) for p in found])
+
     def _bus_policy(self, logical: str) -> dict[str, Any] | None:
         docs = []
         if "Policy" in self.properties(logical):
@@ -519,6 +526,26 @@ def _rule_arn(r: Resolver, logical: str) -> str:
     return f"{r.base('events')}rule/{prefix}{r.physical_name(logical)}"
 
 
+def _queue_url(r: Resolver, logical: str) -> str:
+    """An SQS queue's Ref is its URL."""
+    p = r.placement
+    return f"https://sqs.{p.region}.amazonaws.com/{p.account}/{r.physical_name(logical)}"
+
+
+def _queue_arn_of_url(r: Resolver, url: str) -> str:
+    account, name = url.rsplit("/", 2)[1:]
+    region = url.split(".")[1]
+    return f"arn:{r.placement.partition}:sqs:{region}:{account}:{name}"
+
+
+def _schedule_arn(r: Resolver, logical: str) -> str:
+    """schedule/<group>/<name>: the group named by GroupName, or `default`."""
+    group = r.properties(logical).get("GroupName")
+    return (
+        f"{r.base('scheduler')}schedule/{r.text(group) if group else 'default'}/{_name(r, logical)}"
+    )
+
+
 def _api_id(r: Resolver, logical: str) -> str:
     return r._id(logical, 10)
 
@@ -547,7 +574,10 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::CodePipeline::Pipeline": _name,
     "AWS::Events::EventBus": _name,
     "AWS::Events::Rule": _name,
-    "AWS::IAM::ManagedPolicy": lambda r, k: f"{r.base('iam', region=False)}policy/{_name(r, k)}",
+    "AWS::IAM::ManagedPolicy": lambda r, k: (
+        f"{r.base('iam', region=False)}policy{r.text(r.properties(k).get('Path', '/'))}"
+        f"{_name(r, k)}"
+    ),
     "AWS::IAM::Role": _name,
     "AWS::KMS::Alias": _name,
     "AWS::KMS::Key": lambda r, k: stable_uuid(repr(r), r.placement.stack_name, k),
@@ -564,7 +594,9 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::Logs::SubscriptionFilter": _name,
     "AWS::S3::Bucket": _name,
     "AWS::Scheduler::Schedule": _name,
+    "AWS::Scheduler::ScheduleGroup": _name,
     "AWS::SNS::Topic": lambda r, k: f"{r.base('sns')}{_name(r, k)}",
+    "AWS::SQS::Queue": _queue_url,
     "AWS::SSM::Parameter": _name,
 }
 
@@ -600,6 +632,9 @@ _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
     ("AWS::S3::Bucket", "Arn"): lambda r, k: f"arn:{r.placement.partition}:s3:::{_name(r, k)}",
     ("AWS::SNS::Topic", "TopicArn"): lambda r, k: r.ref(k),
     ("AWS::SNS::Topic", "TopicName"): _name,
+    ("AWS::SQS::Queue", "Arn"): lambda r, k: f"{r.base('sqs')}{_name(r, k)}",
+    ("AWS::SQS::Queue", "QueueName"): _name,
+    ("AWS::SQS::Queue", "QueueUrl"): _queue_url,
 }
 
 
@@ -650,12 +685,19 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
         f"{r.base('logs')}log-group:{r.text(r.properties(k)['LogGroupName'])}:*"
     ),
     "AWS::S3::Bucket": _att("Arn"),
-    "AWS::Scheduler::Schedule": lambda r, k: f"{r.base('scheduler')}schedule/default/{_name(r, k)}",
+    "AWS::Scheduler::Schedule": _schedule_arn,
+    "AWS::Scheduler::ScheduleGroup": lambda r, k: (
+        f"{r.base('scheduler')}schedule-group/{_name(r, k)}"
+    ),
     "AWS::S3::BucketPolicy": lambda r, k: (
         f"arn:{r.placement.partition}:s3:::{r.text(r.properties(k)['Bucket'])}"
     ),
     "AWS::SNS::Topic": _att("TopicArn"),
     "AWS::SNS::TopicPolicy": lambda r, k: r.text(r.value(r.properties(k)["Topics"])[0]),
+    "AWS::SQS::Queue": _att("Arn"),
+    "AWS::SQS::QueuePolicy": lambda r, k: _queue_arn_of_url(
+        r, r.text(r.value(r.properties(k)["Queues"])[0])
+    ),
     "AWS::SSM::Parameter": lambda r, k: f"{r.base('ssm')}parameter/{_name(r, k).lstrip('/')}",
 }
 
@@ -664,6 +706,7 @@ _RESOURCE_POLICY: Final[dict[str, Callable[[Resolver, str], dict[str, Any] | Non
     "AWS::KMS::Key": lambda r, k: r.document(r.properties(k)["KeyPolicy"]),
     "AWS::IAM::Role": Resolver.trust_policy,
     "AWS::SNS::Topic": Resolver._topic_policy,
+    "AWS::SQS::Queue": Resolver._queue_policy,
     "AWS::Events::EventBus": Resolver._bus_policy,
     "AWS::Logs::Destination": lambda r, k: (
         r.document(r.properties(k)["DestinationPolicy"])

@@ -9,8 +9,16 @@ import shlex
 import sys
 from typing import Any, TextIO
 
+from generator import vocabulary as names
 from generator.plan import Plan, make_plan, report
-from generator.plan.sources import Fleet, SourceError, at_ref, default_ref, live
+from generator.plan.sources import (
+    LIVE_TEMPLATES,
+    Fleet,
+    SourceError,
+    at_ref,
+    default_ref,
+    live,
+)
 
 FORMATS = {"text": report.text, "markdown": report.markdown, "json": report.as_json}
 
@@ -39,6 +47,7 @@ def run(
 
             fleet = live(config, boto3.session.Session())
             old, preface = fleet.files, _unhealthy(fleet)
+            templates = [t for t in templates if t in LIVE_TEMPLATES]
         else:
             ref = args.against or default_ref(layout.root)
             old, preface = at_ref(layout.root, ref, layout.templates), ""
@@ -61,9 +70,8 @@ def run(
     return 0
 
 
-# A manual approval's CustomData holds at most 500 characters; leave room for the words
-# around the risks. https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-action-add.html
-MAX_RISKS = 400
+# The risks fill the Review stage's approval message, which has its own words around them.
+MAX_RISKS = names.APPROVAL_MESSAGE_MAX - len(names.REVIEW_MESSAGE.format(risks=""))
 
 
 def gate_variables(plan: Plan) -> str:

@@ -77,8 +77,16 @@ class Fleet:
         ]
 
 
+# What `live` reads: the templates the pipeline deploys. The StackSet execution role is
+# deployed by hand in each target account, so a live plan leaves it out rather than
+# report it as new on every release.
+LIVE_TEMPLATES = ("app.json", "bootstrap.json", "logging.json", "pipeline.json")
+
+
 def live(config: Config, session: Any) -> Fleet:
-    """Read the fleet with the central account's credentials (`session`: a boto3 Session)."""
+    """Read the fleet with the central account's credentials (`session`: a boto3 Session).
+    Stack sets and home stacks not created yet hold nothing: the first release adds them.
+    """
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     fleet = Fleet()
@@ -89,10 +97,7 @@ def live(config: Config, session: Any) -> Fleet:
         for stack in ("app", "bootstrap"):
             _stack_set(cloudformation, config, stack, fleet)
         for stack in ("logging", "pipeline"):
-            body = cloudformation.get_template(
-                StackName=names.home_stack(config.application.name, stack)
-            )
-            fleet.files[f"{stack}.json"] = _body(body["TemplateBody"])
+            _home_stack(cloudformation, config, stack, fleet)
     except NoCredentialsError:
         raise SourceError(
             "no AWS credentials: set AWS_PROFILE or keys for the central account"

@@ -5,21 +5,23 @@ regions it is linted for), how it reaches CloudFormation (which decides its size
 and the finished templates it is derived from. The build, the quota checks, the lint, the
 pipeline's paths, the Makefile and the pre-commit hooks all read this table, so adding a
 template is one entry here.
+
+A stack is named by its module and class and imported when it is first built, so that
+reading the table (the Makefile's and the hooks' `templates` command) loads none of them.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from generator.checks.quotas import FROM_S3, INLINE, PIPELINE_PATH, Delivery
-from generator.config import Config
-from generator.stacks.app import RegionalApp
-from generator.stacks.base import Stack
-from generator.stacks.bootstrap import Bootstrap
-from generator.stacks.central_logging import CentralLogging
-from generator.stacks.execution_role import ExecutionRole
-from generator.stacks.pipeline import ReleasePipeline
+
+if TYPE_CHECKING:
+    from generator.config import Config
+    from generator.stacks.base import Stack
 
 
 class Placement(Enum):
@@ -31,10 +33,17 @@ class Placement(Enum):
 @dataclass(frozen=True)
 class Spec:
     file: str
-    stack: type[Stack]
+    builder: str  # "module:Class" of the stack that builds it
     runs_in: Placement
     delivery: Delivery
     needs: tuple[str, ...] = ()
+
+    @property
+    def stack(self) -> type[Stack]:
+        """The stack class, imported on first use."""
+        module, name = self.builder.split(":")
+        found: type[Stack] = getattr(importlib.import_module(module), name)
+        return found
 
     @property
     def regional(self) -> bool:
@@ -49,16 +58,32 @@ class Spec:
 
 
 REGISTRY: tuple[Spec, ...] = (
-    Spec("app.json", RegionalApp, Placement.TARGET_REGIONS, PIPELINE_PATH),
-    Spec("bootstrap.json", Bootstrap, Placement.TARGET_REGIONS, PIPELINE_PATH),
-    Spec("logging.json", CentralLogging, Placement.HOME_REGION, FROM_S3),
+    Spec("app.json", "generator.stacks.app:RegionalApp", Placement.TARGET_REGIONS, PIPELINE_PATH),
+    Spec(
+        "bootstrap.json",
+        "generator.stacks.bootstrap:Bootstrap",
+        Placement.TARGET_REGIONS,
+        PIPELINE_PATH,
+    ),
+    Spec(
+        "logging.json",
+        "generator.stacks.central_logging:CentralLogging",
+        Placement.HOME_REGION,
+        FROM_S3,
+    ),
     Spec(
         "stackset-execution-role.json",
-        ExecutionRole,
+        "generator.stacks.execution_role:ExecutionRole",
         Placement.EVERY_ACCOUNT,
         INLINE,
         needs=("app.json", "bootstrap.json"),
     ),
-    Spec("pipeline.json", ReleasePipeline, Placement.HOME_REGION, INLINE, needs=("logging.json",)),
+    Spec(
+        "pipeline.json",
+        "generator.stacks.pipeline:ReleasePipeline",
+        Placement.HOME_REGION,
+        INLINE,
+        needs=("logging.json",),
+    ),
 )
 BY_FILE = {spec.file: spec for spec in REGISTRY}

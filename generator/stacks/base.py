@@ -4,7 +4,8 @@ Each part is a `functools.cached_property`: it builds its resources the first ti
 read and reads the parts it needs, so parts are built on demand, in any order, once. A
 stack's `contents` lists its parts in the order a reader meets them; `build` reads them
 all. Templates render with sorted keys and policies with sorted statements, so the order
-in which parts happen to be built never shows in the output.
+in which parts happen to be built never shows in the output. Every role built without a
+name is put under the application's IAM path (`vocabulary.role_path`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from troposphere import Template
 
+from generator import vocabulary as names
 from generator.config import Config
 from generator.output.layout import Layout
 
@@ -52,4 +54,8 @@ class Stack:
     def build(self) -> Template:
         for part in self.contents:
             getattr(self, part)
+        for resource in self.template.resources.values():
+            unnamed = "RoleName" not in resource.properties
+            if resource.resource_type == "AWS::IAM::Role" and unnamed:
+                resource.Path = names.role_path(self.app)
         return self.template

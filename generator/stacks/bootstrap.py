@@ -7,16 +7,32 @@ Deployed once per target region by a StackSet into the central (pipeline) accoun
 - the CloudWatch Logs destination that the target accounts' log groups subscribe to;
   its target is this region's Firehose stream in the home region.
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
+- a rule that forwards this stack's own drift, found by the daily drift detection of the
+  bootstrap stack set, to the central bus in the home region (same account).
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/event-detail-stack-drift-detection-change.html
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 
+from awacs import events as events_actions
 from awacs import firehose as firehose_actions
 from awacs import kms as kms_actions
-from awacs.aws import ArnLike, StringEquals, StringLike
-from troposphere import AWSHelperFn, GetAtt, Join, Output, Parameter, Ref, Select, Sub, logs, ssm
+from awacs.aws import ArnLike, ConditionElement, StringLike
+from troposphere import (
+    AWSHelperFn,
+    GetAtt,
+    Join,
+    Output,
+    Parameter,
+    Ref,
+    Select,
+    Sub,
+    events,
+    logs,
+    ssm,
+)
 
 from generator import vocabulary as names
 from generator.blocks import buckets, parameters, policies, principals, roles, version_check
@@ -36,6 +52,7 @@ class Bootstrap(Stack):
         "access_logs",
         "artifact_bucket",
         "log_destination",
+        "drift_forwarding",
         "execution_role_check",
     )
 
@@ -135,22 +152,27 @@ class Bootstrap(Stack):
 
     def _destination_role(self, stream: Sub) -> Role:
         """CloudWatch Logs assumes this role in this region for the source accounts.
+
+        The trust is the documented one: aws:SourceArn, the accounts' CloudWatch Logs in
+        this region. With OU targets the accounts are not known, so any account's; the
+        organization is enforced where the page puts it, by the destination policy's
+        aws:PrincipalOrgID on PutSubscriptionFilter. No CloudWatch Logs page says that it
+        sends aws:SourceOrgID, and a condition on a key the request lacks is false.
         https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination.html
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
         """
-        targets = self.config.targets
-        if targets.organizational_units:
-            conditions = [
-                StringEquals({"aws:SourceOrgID": targets.organization_id}),
-                ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:logs:${AWS::Region}:*:*")}),
-            ]
+        condition: ConditionElement
+        if self.config.targets.organizational_units:
+            any_account = Sub("arn:${AWS::Partition}:logs:${AWS::Region}:*:*")
+            condition = ArnLike({"aws:SourceArn": any_account})
         else:
             pattern = "arn:${AWS::Partition}:logs:${AWS::Region}:${Account}:*"
-            conditions = [StringLike({"aws:SourceArn": self._per_account(pattern)})]
+            condition = StringLike({"aws:SourceArn": self._per_account(pattern)})
         return roles.for_service(
             self.template,
             "LogDestinationRole",
             "logs.amazonaws.com",
-            conditions=conditions,
+            conditions=[condition],
             description="CloudWatch Logs puts this region's logs on its central stream.",
             statements=[
                 policies.allow(
@@ -215,9 +237,43 @@ class Bootstrap(Stack):
         return destination
 
     @cached_property
+    def drift_forwarding(self) -> events.Rule:
+        """This stack drifted: to the central bus, whose alert rule sends it on. The bus is
+        this account's, in the home region, so the role's IAM policy is all it needs.
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
+        """
+        bus = Sub(
+            f"arn:${{AWS::Partition}}:events:${{{self.home_region.title}}}:${{AWS::AccountId}}:"
+            f"event-bus/{names.event_bus(self.app)}"
+        )
+        role = roles.for_service(
+            self.template,
+            "DriftForwarderRole",
+            "events.amazonaws.com",
+            description="EventBridge forwards this stack's drift to the central bus only.",
+            statements=[policies.allow("PutEventsOnCentralBus", [events_actions.PutEvents], [bus])],
+        )
+        return self.template.add_resource(
+            events.Rule(
+                "ForwardDriftEvents",
+                Description=f"{self.app}: forward this stack's drift to the home region",
+                EventPattern={
+                    "source": ["aws.cloudformation"],
+                    "detail-type": [names.DRIFT_STATUS],
+                    "detail": {
+                        "stack-id": [Ref("AWS::StackId")],
+                        "status-details": {"stack-drift-status": ["DRIFTED"]},
+                    },
+                },
+                State="ENABLED",
+                Targets=[events.Target(Id="CentralBus", Arn=bus, RoleArn=role.arn)],
+            )
+        )
+
+    @cached_property
     def execution_role_check(self) -> ssm.Parameter:
         """Created before anything else: the account's StackSet execution role must be
         recent enough for this template. It depends on every other part."""
         for part in self.contents[:-1]:
             getattr(self, part)
-        return version_check.add(self.template, self.app)
+        return version_check.add(self.template, self.app, "bootstrap")

@@ -96,7 +96,7 @@ class ExecutionRole(Stack):
         actions, _unused_features = deployer.required_actions(deployed, skip=[CHECK_TYPE])
         instances = names.stack_set_instances(self.app)
         scope = deployer.Scope(
-            role_prefixes=[instances],
+            role_prefixes=[names.role_path(self.app).lstrip("/")],
             bucket_prefixes=[f"{self.config.application.bucket_prefix}-", instances.lower()],
             passed_to=deployer.passed_to(deployed),
         )

@@ -8,8 +8,10 @@ import shutil
 import pytest
 import tomli_w
 
-from generator import cli
+from generator import cli, config
+from generator.build import BuildError, build
 from generator.checks import quotas as limits
+from generator.config.regions import target_regions
 from generator.output.render import size
 from generator.stacks import BY_FILE
 from tests.config.support import tree_digest
@@ -106,3 +108,63 @@ def test_iam_policy_size_limits():
     assert found[0].startswith("t.json: role Role has 11,") and "IAM's limit of 10,240" in found[0]
     assert found[1].startswith("t.json: managed policy Managed has 11,")
     assert "IAM's limit of 6,144" in found[1]
+
+
+def test_actions_per_stage(tmp_path, capsys):
+    """Thirteen one-region waves with approvals and bakes need 13 * 3 + 12 = 51 actions in
+    the Rollout stage, one over CodePipeline's limit; the build stops with the stage's name."""
+    from generator.config.regions import POWERTOOLS_REGIONS
+
+    shutil.copytree(FIXTURES / "functions" / "api", tmp_path / "api")
+    regions = ["eu-west-1", *sorted(set(POWERTOOLS_REGIONS) - {"eu-west-1"})[:12]]
+    config = {
+        "application": {"name": "shop", "home_region": "eu-west-1"},
+        "targets": {"regions": regions, "waves": [[r] for r in regions], "bake_minutes": 5},
+        "pipeline": {"approval_between_waves": True},
+        "functions": {"api": {"source": "api", "routes": ["GET /health"]}},
+    }
+    path = tmp_path / "deployment.toml"
+    path.write_text(tomli_w.dumps(config))
+    code = cli.main(["--config", str(path), "--out", str(tmp_path / "templates"), "--check"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "pipeline.json: stage Rollout has 51 actions, over CodePipeline's limit of 50" in err
+
+
+def metric_filter(pattern: str) -> dict:
+    return {
+        "Type": "AWS::Logs::MetricFilter",
+        "Properties": {"LogGroupName": "g", "FilterPattern": pattern, "MetricTransformations": []},
+    }
+
+
+def test_wave_health_filter_pattern_limit():
+    """PutMetricFilter takes a pattern of at most 1,024 characters; a wave's health filter
+    grows by a term per region, so the message names the wave."""
+    at_limit = metric_filter("x" * limits.MAX_FILTER_PATTERN_CHARS)
+    over = metric_filter("x" * (limits.MAX_FILTER_PATTERN_CHARS + 1))
+    template = {
+        "Resources": {"Wave1HealthFilter": at_limit, "Wave3HealthFilter": over, "Other": over}
+    }
+    assert limits.problems("logging.json", template, limits.FROM_S3) == [
+        "logging.json: wave 3's health filter Wave3HealthFilter has a 1,025-character pattern, "
+        "over CloudWatch Logs' limit of 1,024 (one term per region: split the wave into "
+        "smaller waves)",
+        "logging.json: metric filter Other has a 1,025-character pattern, over CloudWatch "
+        "Logs' limit of 1,024",
+    ]
+
+
+def test_a_wave_too_wide_for_its_filter_is_refused(write_config):
+    """Every target region in one wave, under a 20-character application name: the wave's
+    health filter crosses the limit, and the build says so before linting or writing."""
+    every = list(target_regions())
+
+    def edit(raw):
+        raw["application"]["name"] = "a" * 20
+        raw["targets"].update(regions=every, waves=[every])
+
+    with pytest.raises(BuildError) as caught:
+        build(config.load(write_config(edit)))
+    (problem,) = [p for p in caught.value.problems if "health filter" in p]
+    assert problem.startswith("logging.json: wave 1's health filter Wave1HealthFilter has a ")

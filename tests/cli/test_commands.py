@@ -48,6 +48,32 @@ def test_regions_loads_neither_cfn_lint_nor_troposphere(reference_path):
     assert loaded == "[]"
 
 
+def test_regions_reads_no_aws_sdk_nor_iam_data(reference_path):
+    """The regions come from botocore's data files, read without boto3 or botocore."""
+    heavy = ("boto3", "botocore", "policy_sentry", "s3transfer")
+    code = (
+        "import sys; from generator import cli; "
+        f"cli.main(['--config', {str(reference_path)!r}, 'regions']); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.splitlines() == ["eu-west-1 us-east-1 ap-southeast-2", "[]"]
+
+
+def test_templates_loads_no_stack_nor_pydantic(reference_path):
+    """The registry names its stacks; the Makefile's `templates` imports none of them."""
+    code = (
+        "import sys; from generator import cli; "
+        f"cli.main(['--config', {str(reference_path)!r}, 'templates', '--regional']); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {(*HEAVY, 'pydantic')!r}"
+        " or m.startswith('generator.stacks.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    first, loaded = done.stdout.splitlines()
+    assert first.split() == ["templates/app.json", "templates/bootstrap.json"]
+    assert loaded == "[]"
+
+
 def test_runs_from_any_folder(reference_path, tmp_path):
     done = run("--config", str(reference_path), "regions", "--first", cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, "eu-west-1\n")
@@ -90,8 +116,12 @@ def test_bodies_are_the_committed_templates_compact(reference_build, write_confi
         (tmp_path / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "templates" / name).write_text(text)
     assert cli.main(["--config", str(path), "bodies"]) == cli.EXIT_OK
-    written = {p.name: p.read_text() for p in (tmp_path / "build/deploy").iterdir()}
+    deploy = tmp_path / "build/deploy"
+    written = {
+        p.relative_to(deploy).as_posix(): p.read_text() for p in deploy.rglob("*") if p.is_file()
+    }
     assert written == reference_build.bodies()  # what a fresh build would deploy
+    assert "params/app.json" in written  # what the pipeline's StackSet actions read
     app = json.loads((tmp_path / "templates/app.json").read_text())
     assert written["app.json"] == render.compact(app) + "\n"
     assert " " not in written["app.json"].split('"Description"')[0]
@@ -116,3 +146,26 @@ def test_make_help_lists_every_documented_target():
     listed = {line.split()[1] for line in done.stdout.splitlines()}
     assert {"templates", "check", "test", "lint", "scan", "bench", "artifacts"} <= listed
     assert {"publish", "deploy", "lock", "style"} <= listed
+
+
+def test_regions_keeps_only_what_validation_said(write_config, tmp_path, capsys, monkeypatch):
+    """`regions` answers from what it kept for the same inputs; a changed config (or
+    function folder) is validated afresh, and an invalid one is refused, never answered."""
+    path = write_config()
+    args = ["--config", str(path), "regions"]
+    assert cli.main(args) == cli.EXIT_OK
+    fresh = capsys.readouterr().out
+    assert list((tmp_path / cli.PLACEMENTS).iterdir())
+    validated: list[Path] = []
+    real = cli.load_config
+    monkeypatch.setattr(cli, "load_config", lambda p: validated.append(p) or real(p))
+    for extra in ([], ["--home"], ["--first"]):
+        assert cli.main([*args, *extra]) == cli.EXIT_OK
+    kept = capsys.readouterr().out.splitlines()
+    assert validated == [] and kept == [fresh.strip(), "eu-west-1", "eu-west-1"]
+    write_config(lambda raw: raw["targets"].update(regions=["us-east-1"], waves=[["us-east-1"]]))
+    assert cli.main(args) == cli.EXIT_OK
+    assert capsys.readouterr().out == "us-east-1\n" and validated == [path]
+    (tmp_path / "functions" / "api" / "app.py").unlink()  # the handler's module is gone
+    assert cli.main(args) == cli.EXIT_BAD_INPUT
+    assert "handler" in capsys.readouterr().err

@@ -25,8 +25,14 @@ REGIONS = list(target_regions())
 EXPLORE = settings.get_profile("explore")
 
 
+# The default run's examples have at most this many functions, each example a config
+# of a few templates that lint in seconds; the exploring run (`-m slow`, which CI runs)
+# draws up to 20, and tests/checks/test_quotas.py lints the largest app stack (28).
+DEFAULT_MAX_FUNCTIONS = 4
+
+
 @st.composite
-def valid_configs(draw) -> dict:
+def valid_configs(draw, max_functions: int = 20) -> dict:
     regions = draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=17, unique=True))
     wave_count = draw(st.integers(1, min(4, len(regions))))
     cuts = (
@@ -45,7 +51,7 @@ def valid_configs(draw) -> dict:
     )
     bounds = [0, *cuts, len(regions)]
     waves = [regions[a:b] for a, b in itertools.pairwise(bounds)]
-    count = draw(st.integers(1, 20))
+    count = draw(st.integers(1, max_functions))
     functions = {
         f"fn{i:02d}": {
             "source": "src",
@@ -80,7 +86,7 @@ def workdir(tmp_path_factory):
 
 
 @settings(max_examples=5)
-@given(config=valid_configs())
+@given(config=valid_configs(max_functions=DEFAULT_MAX_FUNCTIONS))
 def test_valid_configs_lint_clean_everywhere(config, workdir, capsys):
     check_valid(config, workdir, capsys)
 

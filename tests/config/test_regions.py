@@ -61,3 +61,77 @@ def test_wave_and_override_regions_stay_commercial_checks(project: Path) -> None
         "targets.log_level_overrides: unknown region 'eu-wset-1'; the nearest valid ones: "
         "eu-west-1, "
     )
+
+
+SERVICES = (
+    "lambda",
+    "cloudwatch",
+    "apigatewayv2",
+    "codestar-connections",
+    "ec2",
+    "no-such-service",
+)
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_the_endpoint_data_is_read_as_a_boto3_session_reads_it(partition: str) -> None:
+    """regions.py reads botocore's data files itself (no boto3 import, no session): each
+    service's regions are what boto3's Session answers."""
+    import boto3
+
+    from generator.config.regions import available_regions
+
+    session = boto3.session.Session()
+    for service in SERVICES:
+        expected = session.get_available_regions(service, partition_name=partition)
+        assert available_regions(service, partition) == expected, service
+
+
+def test_the_region_lists_are_boto3_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from generator.config import regions
+
+    session = boto3.session.Session()
+
+    def offered(services: tuple[str, ...]) -> list[set[str]]:
+        return [set(session.get_available_regions(s, partition_name="aws")) for s in services]
+
+    commercial = tuple(sorted(set.intersection(*offered(regions.REQUIRED_SERVICES))))
+    assert commercial_regions() == commercial
+    for with_connection in (True, False):
+        services = regions.HOME_SERVICES + (
+            (regions.CONNECTION_SERVICE,) if with_connection else ()
+        )
+        expected = tuple(r for r in commercial if all(r in o for o in offered(services)))
+        assert home_regions(with_connection) == expected
+
+
+def test_aws_data_path_comes_first_as_for_botocore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder on AWS_DATA_PATH with its own endpoints.json overrides botocore's."""
+    from generator.config import regions
+
+    endpoints = {
+        "partitions": [
+            {
+                "partition": "aws",
+                "regions": {"xx-test-1": {}},
+                "services": {"lambda": {"endpoints": {"xx-test-1": {}, "fips-xx": {}}}},
+            }
+        ]
+    }
+    (tmp_path / "endpoints.json").write_text(__import__("json").dumps(endpoints))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    for cached in (regions._search_paths, regions._endpoints, regions._endpoint_prefix):
+        cached.cache_clear()
+    try:
+        import boto3
+
+        expected = boto3.session.Session().get_available_regions("lambda")
+        assert regions.available_regions("lambda") == expected == ["xx-test-1"]
+    finally:
+        monkeypatch.delenv("AWS_DATA_PATH")
+        for cached in (regions._search_paths, regions._endpoints, regions._endpoint_prefix):
+            cached.cache_clear()

@@ -4,6 +4,7 @@ that catches an alarm."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from generator.fleet import status
 from generator.fleet.rollout import Release, Rollout
 
 ACCOUNT = "111122223333"
+NOW = 1_800_000_000.0
+CLOCK = lambda: NOW  # noqa: E731
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/AWSCloudFormationStackSetAdministrationRole"
 RELEASE = Release('{"Resources":{}}', [{"ParameterKey": "LogLevel", "ParameterValue": "INFO"}])
 PREVIOUS = {
@@ -40,11 +43,11 @@ def config(write_config):
 
 @pytest.fixture
 def aws() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
-    cloudformation, cloudwatch = client("cloudformation"), client("cloudwatch")
-    with Stubber(cloudformation) as cfn, Stubber(cloudwatch) as cw:
-        yield cloudformation, cfn, cloudwatch, cw
+    cloudformation, logs = client("cloudformation"), client("logs")
+    with Stubber(cloudformation) as cfn, Stubber(logs) as lg:
+        yield cloudformation, cfn, logs, lg
         cfn.assert_no_pending_responses()
-        cw.assert_no_pending_responses()
+        lg.assert_no_pending_responses()
 
 
 def update(cfn: Stubber, regions: list[str], op: str, template: str = RELEASE.template) -> None:
@@ -96,8 +99,10 @@ def finished(
 
 
 def rollout(config: Any, aws: Any, lines: list[str]) -> Rollout:
-    cloudformation, _, cloudwatch, _ = aws
-    return Rollout(config, cloudformation, cloudwatch, ACCOUNT, lines.append, sleep=lambda s: None)
+    cloudformation, _, logs, _ = aws
+    return Rollout(
+        config, cloudformation, logs, ACCOUNT, lines.append, sleep=lambda s: None, clock=CLOCK
+    )
 
 
 def test_every_wave_in_order(config, aws):
@@ -151,23 +156,47 @@ def test_a_busy_or_throttled_stack_set_is_waited_for(config, aws, code):
     assert f"  shop-app is busy ({code}); waiting" in lines
 
 
-def test_a_bake_that_catches_an_alarm_rolls_back(write_config, aws):
+def health(lg: Stubber, since: float, state: str) -> None:
+    event = {
+        "account": ACCOUNT,
+        "region": "eu-west-1",
+        "time": "2026-11-27T15:00:00Z",
+        "detail-type": "CloudWatch Alarm State Change",
+        "detail": {"alarmName": "shop-health", "state": {"value": state, "reason": "errors"}},
+    }
+    lg.add_response(
+        "filter_log_events",
+        {"events": [{"message": json.dumps(event), "timestamp": int(NOW * 1000)}]},
+        {
+            "logGroupName": "/aws/events/shop-central",
+            "startTime": int(since * 1000),
+            "filterPattern": ANY,
+        },
+    )
+
+
+@pytest.mark.parametrize("when", ["before the bake", "during the bake"])
+def test_a_bake_that_catches_an_alarm_rolls_back(write_config, aws, when):
+    """The same judgement as the pipeline's gate: a region in ALARM when the bake begins,
+    or one that went there since its wave's deployment began."""
     config = config_module.load(write_config(lambda raw: raw["targets"].update(bake_minutes=5)))
-    _, cfn, _, cw = aws
+    _, cfn, _, lg = aws
     cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
     update(cfn, ["eu-west-1"], f"{RELEASE.id}-wave-1")
     finished(cfn, f"{RELEASE.id}-wave-1", ["eu-west-1"])
-    cw.add_response(
-        "describe_alarms",
-        {"MetricAlarms": [{"AlarmName": "shop-wave-1-unhealthy", "StateValue": "ALARM"}]},
-        {"AlarmNames": ["shop-wave-1-unhealthy"]},
-    )
+    lookback = NOW - config.logging.event_retention_days * 86400
+    if when == "before the bake":
+        health(lg, lookback, "ALARM")
+    else:
+        health(lg, lookback, "OK")
+        health(lg, NOW, "ALARM")  # since the wave's deployment began
     update(cfn, ["eu-west-1"], f"{RELEASE.id}-rollback", template=PREVIOUS["TemplateBody"])
     finished(cfn, f"{RELEASE.id}-rollback", ["eu-west-1"])
     code, last = rollout(config, aws, []).run(RELEASE)
     assert (code, last) == (
         1,
-        "wave 1 went unhealthy during its bake (shop-wave-1-unhealthy); rollback succeeded",
+        f"wave 1 is unhealthy: eu-west-1 {ACCOUNT} (2026-11-27T15:00:00Z): errors; "
+        "rollback succeeded",
     )
 
 
@@ -196,3 +225,27 @@ def test_status_shows_every_instance_and_the_live_versions(config):
     text = status.table(found)
     assert "api:7" in text and "DRIFTED" in text and f"{RELEASE.id}-wave-1" in text
     assert text.splitlines()[0].split()[:3] == ["stack", "set", "account"]
+
+
+def test_a_quiet_bake_lasts_its_minutes_and_the_settling_time(write_config, aws):
+    config = config_module.load(write_config(lambda raw: raw["targets"].update(bake_minutes=5)))
+    cloudformation, cfn, logs, lg = aws
+    now = [NOW]
+    cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
+    for number, wave in enumerate([["eu-west-1"], ["us-east-1", "ap-southeast-2"]], start=1):
+        op = f"{RELEASE.id}-wave-{number}"
+        update(cfn, wave, op)
+        finished(cfn, op, wave)
+        lg.add_response("filter_log_events", {"events": []}, None)  # the latest states
+        polls = (5 * 60 + 60 + 120) // 30 + 1  # bake, one alarm period, settling; every 30 s
+        for _ in range(polls):
+            lg.add_response("filter_log_events", {"events": []}, None)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    done = Rollout(
+        config, cloudformation, logs, ACCOUNT, [].append, sleep=sleep, clock=lambda: now[0]
+    ).run(RELEASE)
+    assert done == (0, f"{RELEASE.id} runs in every region")
+    assert now[0] == NOW + 2 * (5 * 60 + 60 + 120)

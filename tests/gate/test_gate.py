@@ -1,4 +1,6 @@
-"""The bake gate (generator/gate/app.py) with botocore Stubber and a clock of the test's own."""
+"""The rollout's gate (generator/gate/app.py) with botocore Stubber and a clock of the
+test's own: bakes that pass, fail on a region already in ALARM or going there, answer
+every error, and waits for a stack set that runs another operation."""
 
 from __future__ import annotations
 
@@ -13,16 +15,23 @@ from botocore.stub import ANY, Stubber
 from generator.gate import app
 
 PARAMS = {
+    "mode": "bake",
     "pipeline": "shop-release",
     "wave": 2,
     "regions": ["us-east-1", "ap-southeast-2"],
     "minutes": 15,
-    "alarm": "shop-wave-2-unhealthy",
+    "settle": 180,
     "health": "shop-health",
     "events": "/aws/events/shop-central",
+    "lookback_days": 90,
+    "stack_set": "shop-app",
+    "operation": "op-2",
     "topic": "arn:aws:sns:eu-west-1:111122223333:shop-alerts",
 }
+READY = {"mode": "ready", "stack_sets": ["shop-app"], "max_minutes": 60}
 START = 1_800_000_000.0
+DEPLOYED = START - 400  # the wave's StackSet operation began before its bake
+SERVICES = ("logs", "sns", "codepipeline", "cloudformation")
 
 
 class Clock:
@@ -38,15 +47,12 @@ class Clock:
 
 class Clients:
     def __init__(self) -> None:
-        make = lambda name: boto3.client(  # noqa: E731
-            name, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
-        self.cloudwatch, self.logs, self.sns, self.codepipeline = (
-            make(n) for n in ("cloudwatch", "logs", "sns", "codepipeline")
-        )
-        self.stubs = {
-            n: Stubber(getattr(self, n)) for n in ("cloudwatch", "logs", "sns", "codepipeline")
-        }
+        for name in SERVICES:
+            client = boto3.client(
+                name, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+            )
+            setattr(self, name, client)
+        self.stubs = {name: Stubber(getattr(self, name)) for name in SERVICES}
 
     def __enter__(self) -> Clients:
         for stub in self.stubs.values():
@@ -58,129 +64,187 @@ class Clients:
             stub.assert_no_pending_responses()
             stub.deactivate()
 
+    def health(self, since: float, *events: dict[str, Any], pages: int = 1) -> None:
+        """FilterLogEvents answers, in `pages` pages (the first ones empty, as the API may)."""
+        for page in range(pages):
+            last = page == pages - 1
+            response: dict[str, Any] = {"events": list(events) if last else []}
+            if not last:
+                response["nextToken"] = f"t{page}"
+            expected = {
+                "logGroupName": PARAMS["events"],
+                "startTime": int(since * 1000),
+                "filterPattern": ANY,
+            }
+            if page:
+                expected["nextToken"] = f"t{page - 1}"
+            self.stubs["logs"].add_response("filter_log_events", response, expected)
 
-def job(token: dict[str, Any] | None = None) -> dict[str, Any]:
+    def operation_began(self) -> None:
+        self.stubs["cloudformation"].add_response(
+            "describe_stack_set_operation",
+            {
+                "StackSetOperation": {
+                    "CreationTimestamp": datetime.datetime.fromtimestamp(DEPLOYED, datetime.UTC)
+                }
+            },
+            {"StackSetName": "shop-app", "OperationId": "op-2"},
+        )
+
+    def reports(self, method: str, **expected: Any) -> None:
+        self.stubs["codepipeline"].add_response(method, {}, {"jobId": "job-1", **expected})
+
+
+def job(params: dict[str, Any], token: dict[str, Any] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "actionConfiguration": {"configuration": {"UserParameters": json.dumps(PARAMS)}}
+        "actionConfiguration": {"configuration": {"UserParameters": json.dumps(params)}}
     }
     if token is not None:
         data["continuationToken"] = json.dumps(token)
     return {"CodePipeline.job": {"id": "job-1", "data": data}}
 
 
-def healthy_poll(clients: Clients, since: float) -> None:
-    cloudwatch = clients.stubs["cloudwatch"]
-    cloudwatch.add_response(
-        "describe_alarms",
-        {"MetricAlarms": [{"AlarmName": PARAMS["alarm"], "StateValue": "OK"}]},
-        {"AlarmNames": [PARAMS["alarm"]]},
-    )
-    cloudwatch.add_response(
-        "describe_alarm_history",
-        {"AlarmHistoryItems": []},
-        {
-            "AlarmName": PARAMS["alarm"],
-            "HistoryItemType": "StateUpdate",
-            "StartDate": datetime.datetime.fromtimestamp(since, datetime.UTC),
+def health_event(region: str, state: str, at: float, account: str = "111122223333") -> dict:
+    event = {
+        "account": account,
+        "region": region,
+        "time": datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat(),
+        "detail-type": "CloudWatch Alarm State Change",
+        "detail": {
+            "alarmName": "shop-health",
+            "state": {"value": state, "reason": f"shop-api-errors in {state}"},
         },
-    )
-
-
-def test_a_healthy_wave_passes_after_its_bake():
-    clock = Clock(START)
-    bake = PARAMS["minutes"] * 60
-    assert bake > app.WATCH_SECONDS  # longer than one invocation watches
-    with Clients() as clients:
-        for _ in range(app.WATCH_SECONDS // app.POLL_SECONDS + 1):
-            healthy_poll(clients, START)
-        clients.stubs["codepipeline"].add_response(
-            "put_job_success_result",
-            {},
-            {"jobId": "job-1", "continuationToken": json.dumps({"started": START})},
-        )
-        assert app.handler(job(), None, clients, clock) == "watching"
-    with Clients() as clients:
-        for _ in range((bake - app.WATCH_SECONDS) // app.POLL_SECONDS + 1):
-            healthy_poll(clients, START)
-        clients.stubs["codepipeline"].add_response("put_job_success_result", {}, {"jobId": "job-1"})
-        assert app.handler(job({"started": START}), None, clients, clock) == "baked"
-    assert clock.now == START + bake
-
-
-def alarm_event(region: str) -> dict[str, Any]:
-    return {
-        "message": json.dumps(
-            {
-                "region": region,
-                "time": "2026-11-27T15:02:00Z",
-                "detail-type": "CloudWatch Alarm State Change",
-                "detail": {
-                    "alarmName": "shop-health",
-                    "state": {"value": "ALARM", "reason": "shop-api-errors in ALARM"},
-                },
-            }
-        )
     }
+    return {"message": json.dumps(event), "timestamp": int(at * 1000)}
 
 
-@pytest.mark.parametrize("how", ["now", "during the bake"])
-def test_an_alarm_fails_the_wave_and_says_where(how):
-    clock = Clock(START + 120)
+def lookback() -> float:
+    return START - PARAMS["lookback_days"] * 86400
+
+
+def test_a_healthy_wave_passes_after_its_bake_and_settling_time():
+    clock = Clock(START)
+    ends = PARAMS["minutes"] * 60 + PARAMS["settle"]
+    assert ends > app.WATCH_SECONDS  # longer than one invocation watches
+    token = {"since": DEPLOYED, "started": START}
     with Clients() as clients:
-        cloudwatch = clients.stubs["cloudwatch"]
-        state = "ALARM" if how == "now" else "OK"
-        cloudwatch.add_response(
-            "describe_alarms",
-            {"MetricAlarms": [{"AlarmName": PARAMS["alarm"], "StateValue": state}]},
-            {"AlarmNames": [PARAMS["alarm"]]},
+        # Recovered long ago: its latest event says OK.
+        clients.health(
+            lookback(),
+            health_event("us-east-1", "ALARM", START - 86400),
+            health_event("us-east-1", "OK", START - 86000),
+            pages=3,
         )
-        if how == "during the bake":
-            history = {"newState": {"stateValue": "ALARM"}, "oldState": {"stateValue": "OK"}}
-            cloudwatch.add_response(
-                "describe_alarm_history",
-                {"AlarmHistoryItems": [{"HistoryData": json.dumps(history)}]},
-                None,
-            )
-        clients.stubs["logs"].add_response(
-            "filter_log_events",
-            {"events": [alarm_event("us-east-1"), alarm_event("eu-west-1")]},
-            {
-                "logGroupName": PARAMS["events"],
-                "startTime": int(START * 1000),
-                "filterPattern": ANY,
-            },
+        clients.operation_began()
+        for _ in range(app.WATCH_SECONDS // app.POLL_SECONDS + 1):
+            clients.health(DEPLOYED)
+        clients.reports("put_job_success_result", continuationToken=json.dumps(token))
+        assert app.handler(job(PARAMS), None, clients, clock) == "watching"
+    with Clients() as clients:
+        for _ in range((ends - app.WATCH_SECONDS) // app.POLL_SECONDS + 1):
+            clients.health(DEPLOYED)
+        clients.reports("put_job_success_result")
+        assert app.handler(job(PARAMS, token), None, clients, clock) == "baked"
+    assert clock.now == START + ends
+
+
+def test_a_region_already_in_alarm_fails_the_bake_before_it_starts():
+    """No state change happens during the bake of a region that stays in ALARM, so only
+    its latest event can tell."""
+    with Clients() as clients:
+        clients.health(
+            lookback(),
+            health_event("ap-southeast-2", "ALARM", START - 3600),
+            health_event("eu-west-1", "ALARM", START - 60),  # another wave's region
+            health_event("us-east-1", "ALARM", START - 7200),
+            health_event("us-east-1", "OK", START - 7000),
         )
         message = (
-            "Wave 2 (us-east-1, ap-southeast-2) is unhealthy: "
-            "us-east-1 (2026-11-27T15:02:00Z): shop-api-errors in ALARM"
+            "Wave 2 (us-east-1, ap-southeast-2) was unhealthy when its bake began: "
+            "ap-southeast-2 111122223333 (2027-01-15T07:00:00+00:00): shop-api-errors in ALARM"
+        )
+        clients.reports(
+            "put_job_failure_result", failureDetails={"type": "JobFailed", "message": message}
         )
         clients.stubs["sns"].add_response(
             "publish",
             {"MessageId": "m"},
-            {
-                "TopicArn": PARAMS["topic"],
-                "Subject": "Wave 2 failed its bake; the rollout rolls back",
-                "Message": ANY,
+            {"TopicArn": PARAMS["topic"], "Subject": ANY, "Message": ANY},
+        )
+        assert app.handler(job(PARAMS), None, clients, Clock(START)) == "unhealthy"
+
+
+def test_a_region_that_went_to_alarm_during_the_deployment_fails_the_bake():
+    token = {"since": DEPLOYED, "started": START}
+    with Clients() as clients:
+        clients.health(
+            DEPLOYED,
+            health_event("us-east-1", "ALARM", DEPLOYED + 60),
+            health_event("us-east-1", "OK", DEPLOYED + 300),
+        )
+        clients.reports("put_job_failure_result", failureDetails=ANY)
+        clients.stubs["sns"].add_response("publish", {"MessageId": "m"}, None)
+        assert app.handler(job(PARAMS, token), None, clients, Clock(START + 60)) == "unhealthy"
+
+
+def test_the_failure_is_reported_even_when_the_alert_cannot_be_sent():
+    """The job's failure rolls the stage back; the alert is only extra."""
+    token = {"since": DEPLOYED, "started": START}
+    with Clients() as clients:
+        clients.health(DEPLOYED, health_event("us-east-1", "ALARM", START + 10))
+        clients.reports("put_job_failure_result", failureDetails=ANY)
+        clients.stubs["sns"].add_client_error("publish", "KMSAccessDeniedException")
+        assert app.handler(job(PARAMS, token), None, clients, Clock(START + 60)) == "unhealthy"
+
+
+def test_an_error_is_the_jobs_failure_not_a_hang():
+    """An unanswered job hangs until CodePipeline times the action out."""
+    token = {"since": DEPLOYED, "started": START}
+    with Clients() as clients:
+        clients.stubs["logs"].add_client_error("filter_log_events", "ThrottlingException")
+        clients.reports(
+            "put_job_failure_result", failureDetails={"type": "JobFailed", "message": ANY}
+        )
+        with pytest.raises(Exception, match="ThrottlingException"):
+            app.handler(job(PARAMS, token), None, clients, Clock(START))
+
+
+def operations(*statuses: str) -> dict[str, Any]:
+    return {"Summaries": [{"OperationId": f"op-{i}", "Status": s} for i, s in enumerate(statuses)]}
+
+
+def test_ready_waits_for_the_drift_check_to_finish():
+    clock = Clock(START)
+    with Clients() as clients:
+        stub = clients.stubs["cloudformation"]
+        for listed in (operations("RUNNING", "SUCCEEDED"), operations("SUCCEEDED", "SUCCEEDED")):
+            stub.add_response("list_stack_set_operations", listed, {"StackSetName": "shop-app"})
+        clients.reports("put_job_success_result")
+        assert app.handler(job(READY), None, clients, clock) == "ready"
+    assert clock.now == START + app.POLL_SECONDS
+
+
+def test_ready_before_the_first_release():
+    with Clients() as clients:
+        clients.stubs["cloudformation"].add_client_error(
+            "list_stack_set_operations", "StackSetNotFoundException"
+        )
+        clients.reports("put_job_success_result")
+        assert app.handler(job(READY), None, clients, Clock(START)) == "ready"
+
+
+def test_ready_gives_up_after_its_limit():
+    started = START - READY["max_minutes"] * 60
+    with Clients() as clients:
+        clients.stubs["cloudformation"].add_response(
+            "list_stack_set_operations", operations("QUEUED"), None
+        )
+        clients.reports(
+            "put_job_failure_result",
+            failureDetails={
+                "type": "JobFailed",
+                "message": "shop-app still ran an operation after 60 minutes",
             },
         )
-        clients.stubs["codepipeline"].add_response(
-            "put_job_failure_result",
-            {},
-            {"jobId": "job-1", "failureDetails": {"type": "JobFailed", "message": message}},
-        )
-        assert app.handler(job({"started": START}), None, clients, clock) == "unhealthy"
-
-
-def test_the_failure_message_names_the_wave_region_and_reason():
-    logs = boto3.client(
-        "logs", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(logs) as stub:
-        stub.add_response(
-            "filter_log_events",
-            {"events": [alarm_event("us-east-1"), alarm_event("eu-west-1")]},
-            None,
-        )
-        lines = app.what_fired(logs, PARAMS, START)
-    # eu-west-1 is another wave's region: only this wave's regions are named.
-    assert lines == ["us-east-1 (2026-11-27T15:02:00Z): shop-api-errors in ALARM"]
+        token = {"started": started}
+        assert app.handler(job(READY, token), None, clients, Clock(START)) == "busy"

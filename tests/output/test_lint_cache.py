@@ -5,12 +5,15 @@ process finds, and the templates are the same bytes with and without the cache."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from generator import config as config_module
 from generator.build import build
 from generator.checks import lint
+from generator.config.regions import target_regions
 
 BAD = {
     "Resources": {
@@ -90,12 +93,71 @@ def test_workers_find_what_one_process_finds():
     assert lint.lint_all(jobs, workers=2) == lint.lint_all(jobs, workers=1)
 
 
-def test_split_gives_every_worker_work():
-    big = lint.Job.of("big.json", "x" * 1000, [f"r{i}" for i in range(6)])
-    small = lint.Job.of("small.json", "x", ["r0"])
-    units = lint.split([big, small], 2)
-    assert sorted(r for i, u in units if i == 0 for r in u.regions) == list(big.regions)
-    assert len([u for i, u in units if i == 0]) == 2
+def test_split_chunks_many_regions_the_same_way_on_any_machine():
+    many = [f"r{i:02d}" for i in range(2 * lint.REGIONS_PER_CALL + 1)]
+    big = lint.Job.of("big.json", "x" * 1000, many)
+    small = lint.Job.of("small.json", "x", ["r0", "r1"])
+    units = lint.split([big, small])
+    chunks = [u.regions for i, u in units if i == 0]
+    assert sorted(r for c in chunks for r in c) == list(big.regions)  # each region once
+    assert len(chunks) == 3 and max(map(len, chunks)) <= lint.REGIONS_PER_CALL
+    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1  # even
+    assert [u.regions for i, u in units if i == 1] == [("r0", "r1")]  # few regions: one call
+    assert units[0][1].cost() >= units[-1][1].cost()  # costliest first
+
+
+def test_findings_do_not_depend_on_the_number_of_workers():
+    regions = sorted(target_regions())[: lint.REGIONS_PER_CALL + 2]  # two chunks
+    jobs = [lint.Job.of("a.json", BODY, regions), lint.Job.of("b.json", BODY, REGIONS)]
+    one = lint.lint_all(jobs, workers=1)
+    assert one == lint.lint_all(jobs, workers=2)
+    with lint.Workers(2) as workers:
+        assert one == lint.lint_all(jobs, pool=workers)
+
+
+def test_workers_forked_before_the_build_find_what_this_process_finds():
+    units = [lint.Job.of("t.json", BODY, REGIONS), lint.Job.of("u.json", BODY, ("us-west-2",))]
+    with lint.Workers(2) as workers:
+        found = workers.run(units)
+    assert found == [lint.lint(u.name, u.body, u.regions) for u in units]
+    assert all(found)
+
+
+def test_a_worker_s_failure_is_raised_not_waited_for():
+    with lint.Workers(1) as workers, pytest.raises(RuntimeError, match="cfn-lint failed"):
+        workers.run([lint.Job("t.json", BODY, None)])  # type: ignore[arg-type]
+
+
+def test_the_key_is_the_same_before_and_after_the_rules_load():
+    """cfn-lint's get_rules appends to the lists it is given: the configuration in the key
+    must not change when the rules are loaded, or a new process never hits."""
+    before = lint.cache_key(BODY, REGIONS)
+    lint.rules()
+    assert lint.cache_key(BODY, REGIONS) == before
+    assert lint.RULE_CONFIGURATION["include"] == ("I",)
+
+
+def test_a_new_process_hits_what_another_cached(tmp_path, counted):
+    """The lint cache across processes, as two `make templates` runs use it: this one
+    lints (after loading the rules) and caches; a new one, whose rules are not loaded
+    when it computes the key, finds that result without linting."""
+    cache = lint.Cache(tmp_path)
+    found = lint.lint_all([lint.Job.of("t.json", BODY, REGIONS)], cache, workers=1)
+    assert found and len(counted) == 1
+    code = (
+        "import sys; from pathlib import Path; from generator.checks import lint; "
+        "lint.lint = None; "  # a call would fail: every result must come from the cache
+        "job = lint.Job.of('t.json', sys.argv[1], sys.argv[3:]); "
+        "print(len(lint.lint_all([job], lint.Cache(Path(sys.argv[2])), workers=1)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, BODY, str(tmp_path), *REGIONS],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, str(len(found))), done.stderr
+    assert "cfnlint" not in done.stderr
 
 
 def test_templates_are_the_same_bytes_with_and_without_the_cache(

@@ -42,3 +42,18 @@ def test_the_inputs_follow_configs_sources_and_options(write_config, tmp_path):
     assert key != stamp.inputs([path], {"mode": "write"})
     path.write_text("not = [toml")
     assert stamp.inputs([path], {"mode": "write"}) is None
+
+
+def test_a_source_the_build_refuses_is_not_hashed(write_config, tmp_path, monkeypatch):
+    """An absolute or outside source makes the config always built (and refused), without
+    reading that folder: `/usr/lib` is not hashed first."""
+    read: list[object] = []
+    real = stamp._files
+    monkeypatch.setattr(stamp, "_files", lambda folder: read.append(folder) or real(folder))
+    for source in ("/usr/lib", "../..", ""):
+        path = write_config(lambda raw, s=source: raw["functions"]["api"].update(source=s))
+        assert stamp.inputs([path], {"mode": "write"}) is None
+    assert read == []
+    path = write_config()
+    assert stamp.inputs([path], {"mode": "write"}) is not None
+    assert (tmp_path / "functions" / "api").resolve() in read

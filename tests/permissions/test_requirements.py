@@ -65,6 +65,18 @@ def _organization(raw: Raw) -> None:
     )
 
 
+def _long_names(raw: Raw) -> None:
+    """The longest names the config allows. CloudFormation shortens a generated role
+    name's stack part (`StackSet-<app>-app-<uuid>-<LogicalId>-<suffix>`, 64 characters at
+    most) until a name prefix is gone; policies that manage roles must not rely on one."""
+    raw["application"]["name"] = "payments-eu-platform"
+    raw["functions"]["order-reconciliation"] = {
+        "source": "functions/order-reconciliation",
+        "routes": ["GET /reconcile"],
+        "health_path": "/reconcile",
+    }
+
+
 ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {
     CENTRAL: (f"{ORG}/r-ab12/",)
 }
@@ -73,6 +85,7 @@ SHAPES: dict[str, Shape] = {
     "many-regions": Shape(_more_regions, rq.Accounts(SINGLE, (SINGLE,))),
     "multi-account": Shape(_multi_account, rq.Accounts(CENTRAL, ("111111111111", "222222222222"))),
     "organization": Shape(_organization, rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)),
+    "long-names": Shape(_long_names, rq.Accounts(SINGLE, (SINGLE,))),
 }
 
 # Calls denied by the current templates: "<shape>/<principal>/<call>" patterns (fnmatch)

@@ -211,3 +211,20 @@ def test_the_gate_variables_say_why(plan_after):
     assert text.startswith("PLAN_GATE=approval\nPLAN_RISKS='")
     assert "ArtifactBucket is replaced (always), DeletionPolicy Retain" in text
     assert len(text) < 500
+
+
+def test_the_review_message_fits_an_approval_however_many_risks():
+    import shlex
+    from types import SimpleNamespace
+
+    from generator import vocabulary as names
+    from generator.plan.command import gate_variables
+
+    many = SimpleNamespace(risks=lambda: [f"app.json: Role{n} broadens access" for n in range(60)])
+    assignments = dict(
+        line.split("=", 1)
+        for line in gate_variables(many).splitlines()  # type: ignore[arg-type]
+    )
+    risks = shlex.split(assignments["PLAN_RISKS"])[0]
+    assert risks.endswith("…")
+    assert len(names.REVIEW_MESSAGE.format(risks=risks)) == names.APPROVAL_MESSAGE_MAX

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ from botocore.stub import Stubber
 
 from generator import config as config_module
 from generator.plan import make_plan
-from generator.plan.sources import SourceError, at_ref, live
+from generator.plan.sources import Fleet, SourceError, at_ref, live
 
 TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
 
@@ -165,3 +166,54 @@ def test_no_credentials_is_one_line(config):
 
     with pytest.raises(SourceError, match="no AWS credentials"):
         live(config, Anonymous())
+
+
+def test_before_the_first_release_the_fleet_is_empty(config):
+    """The pipeline's Build plans before its Foundation stage has created anything."""
+    session = Session()
+    stub = session.stub
+    for name in ("shop-app", "shop-bootstrap"):
+        stub.add_client_error(
+            "describe_stack_set",
+            service_error_code="StackSetNotFoundException",
+            service_message=f"StackSet {name} not found",
+            expected_params={"StackSetName": name},
+        )
+    for name in ("shop-logging", "shop-pipeline"):
+        # GetTemplate: "If the template doesn't exist, a ValidationError is returned."
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html
+        stub.add_client_error(
+            "get_template",
+            service_error_code="ValidationError",
+            service_message=f"Stack with id {name} does not exist",
+            expected_params={"StackName": name},
+        )
+    with stub:
+        fleet = live(config, session)
+    assert fleet.files == {} and fleet.instances == {}
+    stub.assert_no_pending_responses()
+
+
+def test_a_live_plan_of_an_unchanged_fleet_needs_no_approval(
+    config, reference_build, tmp_path, monkeypatch
+):
+    """The execution role is deployed by hand, so the fleet never holds it: a live plan
+    must not report it as new, or every release would wait for a person."""
+    from types import SimpleNamespace
+
+    from generator.plan import command
+    from generator.stacks import REGISTRY
+
+    running = {
+        path: body
+        for path, body in reference_build.files.items()
+        if path != "stackset-execution-role.json"
+    }
+    args = SimpleNamespace(
+        live=True, against=None, format="text", output=None, json=None, gate=tmp_path / "gate.env"
+    )
+    monkeypatch.setattr(command, "live", lambda config, session: Fleet(files=running))
+    templates = [s.file for s in REGISTRY]
+    status = command.run(args, config, None, reference_build.files, templates, io.StringIO())
+    assert status == 0
+    assert args.gate.read_text() == "PLAN_GATE=none\nPLAN_RISKS=none\n"

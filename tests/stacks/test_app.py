@@ -66,13 +66,17 @@ def test_each_alias_is_wired_to_its_group_alarms_and_hook(app_template, referenc
             for k, a in resources_of_type(app_template, "AWS::CloudWatch::Alarm").items()
             if any(ref(d["Value"]) == function_id for d in a["Properties"].get("Dimensions", []))
         }
-        assert alarm_ids == watching and len(alarm_ids) == 3
-        metrics = {resources[a]["Properties"]["MetricName"] for a in alarm_ids}
-        assert metrics == {"Errors", "Throttles", "Duration"}
+        # The deployment group judges the new version by its own errors and duration;
+        # throttles (before a version is chosen) are the region's health, not the release's.
+        metrics = {resources[a]["Properties"]["MetricName"]: a for a in watching}
+        assert set(metrics) == {"Errors", "Throttles", "Duration"}
+        assert alarm_ids == {metrics["Errors"], metrics["Duration"]}
         for alarm_id in alarm_ids:
             dims = {d["Name"]: d["Value"] for d in resources[alarm_id]["Properties"]["Dimensions"]}
-            if resources[alarm_id]["Properties"]["MetricName"] != "Throttles":
-                assert getatt(dims["ExecutedVersion"]) == [version_id, "Version"]
+            assert getatt(dims["ExecutedVersion"]) == [version_id, "Version"]
+        (health,) = resources_of_type(app_template, "AWS::CloudWatch::CompositeAlarm").values()
+        throttles = resources[metrics["Throttles"]]["Properties"]["AlarmName"]
+        assert f'ALARM("{throttles}")' in health["Properties"]["AlarmRule"]
 
         hook = resources[ref(policy["BeforeAllowTrafficHook"])]
         assert hook["Type"] == "AWS::Lambda::Function"

@@ -16,11 +16,11 @@ from generator.checks import iam_audit
 from generator.permissions import iam_data
 from tests.conftest import resources_of_type
 
-# The action set of the role at each VERSION. When the permissions change, raise
-# generator.blocks.version_check.VERSION and record the new set's digest here.
+# What the role grants (actions, resources and conditions) at each VERSION. When it
+# changes, raise generator.blocks.version_check.VERSION and record the new digest here.
 RECORDED = {
-    2: "d0ca8b717cd7b57e0a70ff6651a28ad4cfc2455027637bff1d06d01a7b0f0484",
-    3: "9089d54bef904c050f73568d5277845345354b515536a35d2b74cfd4cfbf6591",  # composite alarms
+    # 4: roles under the application's path; a version check per template
+    4: "3f1df77ae2cdb57523d4e895ca4cf6f799e90f32b2471ae687d1ae511b6add65",
 }
 
 
@@ -94,7 +94,8 @@ def test_regional_templates_check_the_role_version_first(name, reference_build):
     check = template["Resources"][version_check.CHECK_TITLE]
     assert check["Type"] == "AWS::SSM::Parameter"
     assert check["Properties"]["Name"] == (
-        f"/shop/requires/AWSCloudFormationStackSetExecutionRole/{version_check.VERSION}"
+        f"/shop/requires/AWSCloudFormationStackSetExecutionRole/{version_check.VERSION}/"
+        + name.removesuffix(".json")
     )
     for logical_id, resource in template["Resources"].items():
         if logical_id != version_check.CHECK_TITLE:
@@ -104,8 +105,8 @@ def test_regional_templates_check_the_role_version_first(name, reference_build):
 def test_the_role_creates_only_checks_of_its_version_or_older(role_template):
     create = statements(role_template)["CreateVersionCheckUpToOwnVersion"]
     assert create["Action"] == ["ssm:PutParameter", "ssm:AddTagsToResource"]
-    names = [r["Fn::Sub"].rsplit("/", 1)[1] for r in create["Resource"]]
-    assert names == [str(v) for v in range(1, version_check.VERSION + 1)]
+    names = [r["Fn::Sub"].split("/")[-2:] for r in create["Resource"]]
+    assert names == [[str(v), "*"] for v in range(1, version_check.VERSION + 1)]
     # Nothing else may create parameters there: the derived grants leave the check's type out.
     for sid, statement in statements(role_template).items():
         if sid != "CreateVersionCheckUpToOwnVersion":
@@ -113,7 +114,13 @@ def test_the_role_creates_only_checks_of_its_version_or_older(role_template):
 
 
 def test_a_permission_change_raises_the_version(role_template):
-    digest = hashlib.sha256(json.dumps(sorted(granted(role_template))).encode()).hexdigest()
+    """A narrower resource is as much a change as a new action: an older role denies
+    what the newer templates do (a role under the path, a check with its template)."""
+    grants = sorted(
+        json.dumps({k: v for k, v in s.items() if k != "Sid"}, sort_keys=True)
+        for s in statements(role_template).values()
+    )
+    digest = hashlib.sha256(json.dumps(grants).encode()).hexdigest()
     assert RECORDED.get(version_check.VERSION) == digest, (
         "the execution role's actions changed: raise version_check.VERSION and record "
         f"the new digest {digest!r} in RECORDED"
@@ -132,3 +139,57 @@ def test_the_role_covers_features_the_config_does_not_use(write_config):
     assert not resources_of_type(without.data["app.json"], "AWS::ApiGatewayV2::Route")
     actions = granted(without.data["stackset-execution-role.json"])
     assert {"apigateway:DELETE", "iam:DeleteRole", "lambda:DeleteFunction"} <= actions
+
+
+def test_templates_sharing_an_account_and_region_share_no_name(reference_build):
+    """The default config puts the bootstrap and the app in one account and region: a
+    name both templates set (an SSM parameter, an alarm, a log group) would fail the
+    second stack with "already exists"."""
+    from generator.permissions.resolve import NAME_PROPERTIES
+
+    def named(file: str) -> set[tuple[str, str]]:
+        template = json.loads(reference_build.files[file])
+        return {
+            (r["Type"], json.dumps(r["Properties"][NAME_PROPERTIES[r["Type"]]], sort_keys=True))
+            for r in template["Resources"].values()
+            if NAME_PROPERTIES.get(r["Type"]) in r.get("Properties", {})
+        }
+
+    assert named("app.json") & named("bootstrap.json") == set()
+    assert any(kind == "AWS::SSM::Parameter" for kind, _ in named("app.json"))
+
+
+def test_every_release_writes_the_version_check_again(write_config):
+    """Its value is the digest of the rest of the template, so a role replaced by an
+    older one since the last release is caught by the next update, not only the first."""
+
+    def check(edit=None):
+        built = generate(config_module.load(write_config(edit)))
+        resource = json.loads(built.files["app.json"])["Resources"][version_check.CHECK_TITLE]
+        return resource["Properties"]
+
+    before = check()
+    after = check(lambda raw: raw["functions"]["api"].update(memory=512))
+    assert (
+        before["Name"]
+        == after["Name"]
+        == (f"/shop/requires/AWSCloudFormationStackSetExecutionRole/{version_check.VERSION}/app")
+    )
+    assert before["Value"] != after["Value"]
+    assert check()["Value"] == before["Value"]  # deterministic
+
+
+def test_service_managed_stack_sets_have_no_role_to_check(write_config):
+    """They deploy with the `stacksets-exec-*` role StackSets creates, not this one."""
+
+    def edit(raw):
+        raw["targets"].update(
+            permission_model="SERVICE_MANAGED",
+            organizational_units=["ou-ab12-11111111"],
+            organization_id="o-a1b2c3d4e5",
+            central_account="999999999999",
+        )
+
+    built = generate(config_module.load(write_config(edit)))
+    assert version_check.CHECK_TITLE not in json.loads(built.files["app.json"])["Resources"]
+    assert version_check.CHECK_TITLE in json.loads(built.files["bootstrap.json"])["Resources"]

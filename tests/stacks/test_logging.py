@@ -77,7 +77,9 @@ def test_every_bucket_key_and_role_passes_the_shared_checks(templates):
         counted["buckets"] += len(resources_of_type(template, "AWS::S3::Bucket"))
         counted["keys"] += len(resources_of_type(template, "AWS::KMS::Key"))
         counted["roles"] += len(resources_of_type(template, "AWS::IAM::Role"))
-    assert counted == {"buckets": 4, "keys": 3, "roles": 8}
+    # Roles: app 4, bootstrap 2 (log destination, drift forwarder), logging 4 (Firehose,
+    # stack set events, drift checks, wave gate).
+    assert counted == {"buckets": 4, "keys": 3, "roles": 10}
 
 
 def only_statements(role):
@@ -107,6 +109,8 @@ def test_event_forwarder_puts_only_on_the_central_bus(templates):
     rules = resources_of_type(templates["app.json"], "AWS::Events::Rule")
     sources = {r["Properties"]["EventPattern"]["source"][0] for r in rules.values()}
     assert sources == {"aws.codedeploy", "aws.cloudwatch", "aws.cloudformation"}
+    # One rule per kind: the stack's drift rides with its status changes (resources count).
+    assert len(rules) == 3
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["Arn"] == resource
@@ -256,8 +260,12 @@ def test_organization_targets_are_admitted_by_org_conditions(write_config):
     destination = json.loads(text.replace("${Destination}", "ARN"))["Statement"][0]
     assert destination["Principal"] == {"AWS": "*"}
     assert destination["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    # The documented trust only: aws:SourceArn. No page says CloudWatch Logs sends
+    # aws:SourceOrgID; the organization is the destination policy's aws:PrincipalOrgID.
     trust = boot["Resources"]["LogDestinationRole"]["Properties"]["AssumeRolePolicyDocument"]
-    assert trust["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceOrgID": "o-a1b2c3d4e5"}
+    assert trust["Statement"][0]["Condition"] == {
+        "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:*:*"}}
+    }
     bus = json.loads(result.files["logging.json"])["Resources"]["CentralEventBus"]
     assert bus["Properties"]["Policy"]["Statement"][0]["Condition"]["StringEquals"] == {
         "aws:PrincipalOrgID": "o-a1b2c3d4e5"
@@ -279,3 +287,233 @@ def test_organizational_units_need_the_organization_id(write_config):
         config_module.ConfigError, match="organizational_units need organization_id"
     ):
         config_module.load(write_config(edit))
+
+
+# --- the event log, the key, the alerts and drift (review-logging.md) -------------------
+
+
+def event_log_policy(central):
+    """The event log's resource policy, with its Fn::Sub variables as placeholders."""
+    text, variables = central["CentralEventLogPolicy"]["Properties"]["PolicyDocument"]["Fn::Sub"]
+    assert variables["ArchiveRuleArn"] == {"Fn::GetAtt": ["ArchiveAllEvents", "Arn"]}
+    return {s["Sid"]: s for s in json.loads(text)["Statement"]}
+
+
+def test_eventbridge_creates_event_log_streams_without_a_source_condition(templates):
+    """A condition on a key the request lacks is false, so CreateLogStream carries none;
+    the rule's ARN guards PutLogEvents only (serverless-patterns#618)."""
+    statements = event_log_policy(templates["logging.json"]["Resources"])
+    writers = {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
+    create = statements["EventBridgeCreatesEventLogStreams"]
+    assert (create["Action"], create["Principal"], create["Resource"]) == (
+        ["logs:CreateLogStream"],
+        writers,
+        ["${EventLogArn}"],
+    )
+    assert "Condition" not in create
+    put = statements["EventBridgeWritesEventLog"]
+    assert (put["Action"], put["Principal"]) == (["logs:PutLogEvents"], writers)
+    assert put["Condition"] == {"ArnEquals": {"aws:SourceArn": "${ArchiveRuleArn}"}}
+    assert set(statements) == {"EventBridgeCreatesEventLogStreams", "EventBridgeWritesEventLog"}
+
+
+def test_drift_schedules_run_every_instance_at_once_and_keep_what_fails(templates):
+    central = templates["logging.json"]["Resources"]
+    schedules = resources_of_type(templates["logging.json"], "AWS::Scheduler::Schedule")
+    stack_sets = []
+    for schedule in schedules.values():
+        target = schedule["Properties"]["Target"]
+        request = json.loads(target["Input"])
+        assert set(request) == {"StackSetName", "OperationPreferences"}
+        assert request["OperationPreferences"] == {
+            "RegionConcurrencyType": "PARALLEL",
+            "MaxConcurrentPercentage": 100,
+            "FailureTolerancePercentage": 100,
+        }
+        stack_sets.append(request["StackSetName"])
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+        assert target["RetryPolicy"] == {
+            "MaximumEventAgeInSeconds": 3600,
+            "MaximumRetryAttempts": 3,
+        }
+        assert schedule["Properties"]["GroupName"] == {"Ref": "DriftScheduleGroup"}
+    assert sorted(stack_sets) == ["shop-app", "shop-bootstrap"]
+    assert central["DriftScheduleGroup"]["Properties"] == {"Name": "shop-drift"}
+    # Scheduler sends dead letters with the schedule's role: SendMessage on the queue, and
+    # the producer's key permissions through SQS.
+    granted = {s["Sid"]: s for s in only_statements(central["DriftCheckRole"])}
+    assert granted["SendUndelivered"]["Action"] == ["sqs:SendMessage"]
+    assert granted["SendUndelivered"]["Resource"] == [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}]
+    crypto = granted["SendUndeliveredCrypto"]
+    assert crypto["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert crypto["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"}}
+    }
+
+
+DRIFTED = {
+    "source": ["aws.cloudformation"],
+    "detail-type": ["CloudFormation Drift Detection Status Change"],
+    "detail": {
+        "stack-id": [{"Ref": "AWS::StackId"}],
+        "status-details": {"stack-drift-status": ["DRIFTED"]},
+    },
+}
+
+
+def test_drift_of_every_instance_reaches_the_alert_topic(templates):
+    """The field names of the Drift Detection Status Change event; each regional stack
+    forwards its own DRIFTED result, and the central alert rule matches it."""
+    app_rules = resources_of_type(templates["app.json"], "AWS::Events::Rule")
+    (stack_rule,) = [
+        r["Properties"]["EventPattern"]
+        for r in app_rules.values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.cloudformation"]
+    ]
+    drift = {"source": DRIFTED["source"], **stack_rule["$or"][1]}
+    assert drift == DRIFTED
+    assert stack_rule["$or"][0]["detail-type"] == ["CloudFormation Stack Status Change"]
+    # The bootstrap stack forwards its own drift to the central bus of its account.
+    boot = templates["bootstrap.json"]["Resources"]["ForwardDriftEvents"]["Properties"]
+    assert boot["EventPattern"] == DRIFTED
+    (target,) = boot["Targets"]
+    assert sub_text(target["Arn"]) == (
+        "arn:${AWS::Partition}:events:${HomeRegion}:${AWS::AccountId}:event-bus/shop-central"
+    )
+    (forward,) = only_statements(templates["bootstrap.json"]["Resources"]["DriftForwarderRole"])
+    assert (forward["Action"], forward["Resource"]) == (["events:PutEvents"], [target["Arn"]])
+    alerts = templates["logging.json"]["Resources"]["AlertOnFailures"]["Properties"]
+    assert {
+        "source": ["aws.cloudformation"],
+        "detail-type": ["CloudFormation Drift Detection Status Change"],
+        "detail": {"status-details": {"stack-drift-status": ["DRIFTED"]}},
+    } in alerts["EventPattern"]["$or"]
+
+
+def test_the_failed_instance_alert_is_a_json_object_whatever_the_reason(templates):
+    """Bare placeholders: EventBridge fills each in as a JSON string, so a reason full of
+    quotes still gives a valid message."""
+    transformer = templates["logging.json"]["Resources"]["AlertOnFailedStackInstances"][
+        "Properties"
+    ]["Targets"][0]["InputTransformer"]
+    template = transformer["InputTemplate"]
+    values = {
+        "stack": "arn:aws:cloudformation:us-east-1:111122223333:stack/StackSet-shop-app-1/id",
+        "set": "arn:aws:cloudformation:eu-west-1:111122223333:stackset/shop-app:id",
+        "action": "UPDATE",
+        "reason": 'Resource handler returned message: "Rate exceeded" (Service: Lambda)',
+    }
+    assert set(transformer["InputPathsMap"]) == set(values)
+    for name, value in values.items():
+        assert f"<{name}>" in template and f'"<{name}>"' not in template
+        template = template.replace(f"<{name}>", json.dumps(value))
+    message = json.loads(template)
+    assert message["reason"] == values["reason"]
+    assert message["alert"] == "stack instance failed"
+
+
+def key_statements(template):
+    key = template["Resources"]["LogsKey"]["Properties"]["KeyPolicy"]
+    return {s["Sid"]: s for s in key["Statement"]}
+
+
+def test_firehose_alone_may_have_grants_made_on_the_key(templates):
+    grants = key_statements(templates["logging.json"])["AccountGrantsToAwsServices"]
+    assert grants["Action"] == ["kms:CreateGrant"]
+    assert grants["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"},
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "firehose.${AWS::Region}.amazonaws.com"}},
+    }
+
+
+def test_the_key_serves_this_stacks_bucket_and_log_groups_only(templates):
+    statements = key_statements(templates["logging.json"])
+    through_s3 = statements["AccountUsesKeyThroughS3"]["Condition"]["StringEquals"]
+    bucket = templates["logging.json"]["Resources"]["CentralLogBucket"]["Properties"]
+    # The bucket's ARN from its name: the bucket refers to the key, not the other way.
+    assert through_s3["kms:EncryptionContext:aws:s3:arn"] == {
+        "Fn::Sub": ["arn:${AWS::Partition}:s3:::${Name}", {"Name": bucket["BucketName"]}]
+    }
+    # CloudWatch Logs may use the key for the log groups it encrypts, and no others.
+    logs = statements["CloudWatchLogsEncryptsCentralGroups"]
+    scoped = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    groups = resources_of_type(templates["logging.json"], "AWS::Logs::LogGroup").values()
+    prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    assert [sub_text(a) for a in scoped] == sorted(
+        f"{prefix}{g['Properties']['LogGroupName']}"
+        for g in groups
+        if g["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["LogsKey", "Arn"]}
+    )
+    assert {
+        f"{prefix}/aws/events/shop-central",
+        f"{prefix}/aws/kinesisfirehose/shop-central-logs",
+    } <= {sub_text(a) for a in scoped}
+
+
+def test_cloudwatch_logs_gets_the_documented_key_actions(templates):
+    """As the CloudWatch Logs page writes the statement, the action families included; the
+    IAM audit admits them for this Sid only, with the page."""
+    logs = key_statements(templates["logging.json"])["CloudWatchLogsEncryptsCentralGroups"]
+    assert logs["Action"] == [
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:Describe*",
+    ]
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    assert iam_audit.DOCUMENTED_WILDCARDS["CloudWatchLogsEncryptsCentralGroups"].endswith(
+        "/logs/encrypt-log-data-kms.html"
+    )
+    assert iam_audit.check(templates["logging.json"]) == []
+
+
+def test_event_sources_use_the_key_without_source_conditions(templates):
+    """The SNS page: aws:SourceAccount and aws:SourceArn in a KMS policy are not supported
+    for EventBridge-to-encrypted topics. The topic and queue policies confine the senders."""
+    statements = key_statements(templates["logging.json"])
+    for sid, service in (
+        ("EventBridgeWritesEncryptedTopicAndQueue", "events.amazonaws.com"),
+        ("CloudWatchAlarmsPublishToEncryptedTopic", "cloudwatch.amazonaws.com"),
+    ):
+        statement = statements[sid]
+        assert statement["Principal"] == {"Service": service}
+        assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert "Condition" not in statement
+    topic = templates["logging.json"]["Resources"]["AlertTopicPolicy"]["Properties"]
+    by_sid = {s["Sid"]: s for s in topic["PolicyDocument"]["Statement"]}
+    assert set(by_sid["AlertRulePublishes"]["Condition"]) == {"ArnEquals"}
+    assert sub_text(by_sid["StackAlarmsPublish"]["Condition"]["ArnLike"]["aws:SourceArn"]) == (
+        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:shop-central-*"
+    )
+
+
+def test_stack_set_events_of_these_two_stack_sets_only(templates):
+    """`stackset/<name>:<id>`: the colon ends the name, so `shop-legacy` is not matched."""
+    rule = templates["logging.json"]["Resources"]["ForwardStackSetEvents"]["Properties"]
+    prefixes = [sub_text(p["prefix"]) for p in rule["EventPattern"]["detail"]["stack-set-arn"]]
+    base = "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stackset/"
+    assert prefixes == [f"{base}shop-app:", f"{base}shop-bootstrap:"]
+
+
+def test_a_canceled_rollout_stage_is_reported(templates):
+    pattern = templates["logging.json"]["Resources"]["AlertOnFailures"]["Properties"]
+    (stage,) = [
+        p
+        for p in pattern["EventPattern"]["$or"]
+        if p["detail-type"] == ["CodePipeline Stage Execution State Change"]
+    ]
+    assert stage["detail"]["state"] == ["SUCCEEDED", "FAILED", "STOPPED", "CANCELED"]
+
+
+def test_small_archive_objects_still_reach_glacier(templates):
+    lifecycle = templates["logging.json"]["Resources"]["CentralLogBucket"]["Properties"][
+        "LifecycleConfiguration"
+    ]
+    assert lifecycle["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    (rule,) = lifecycle["Rules"]
+    assert [(t["StorageClass"], t["TransitionInDays"]) for t in rule["Transitions"]] == [
+        ("STANDARD_IA", 30),
+        ("GLACIER", 90),
+    ]
+    assert rule["ExpirationInDays"] == 365

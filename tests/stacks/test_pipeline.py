@@ -12,9 +12,9 @@ import yaml
 from generator import config as config_module
 from generator.build import build
 from generator.checks import bucket_hardening, iam_audit, trust_policies
-from tests.conftest import REPO, resources_of_type
+from tests.conftest import REFERENCE, REPO, resources_of_type, write_project
 
-STAGES = ["Source", "Build", "UpdatePipeline", "Foundation", "Publish", "Review", "Rollout"]
+STAGES = ["Source", "Build", "Review", "UpdatePipeline", "Foundation", "Publish", "Rollout"]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,20 @@ def test_stage_order(pipeline):
     assert [s["Name"] for s in the_pipeline(pipeline)["Stages"]] == STAGES
 
 
+def test_review_comes_before_anything_is_deployed(pipeline):
+    """A risky change to the pipeline, logging or bootstrap stacks is approved before it
+    ships, and before a self-update restarts the execution with a plan that no longer
+    shows it (the restarted execution finds the pipeline already updated)."""
+    deploying = {"CloudFormation", "CloudFormationStackSet", "CloudFormationStackInstances"}
+    names = [s["Name"] for s in the_pipeline(pipeline)["Stages"]]
+    first_deploy = next(
+        i
+        for i, stage in enumerate(the_pipeline(pipeline)["Stages"])
+        if any(a["ActionTypeId"]["Provider"] in deploying for a in stage["Actions"])
+    )
+    assert names.index("Review") < first_deploy
+
+
 def test_self_update_comes_before_any_deployment(pipeline):
     (update,) = actions(the_pipeline(pipeline), "UpdatePipeline")
     assert update["ActionTypeId"]["Provider"] == "CloudFormation"
@@ -58,8 +72,13 @@ def test_self_update_comes_before_any_deployment(pipeline):
 
 
 def test_foundation_deploys_logging_then_bootstrap_to_every_region(pipeline):
-    logging, bootstrap = actions(the_pipeline(pipeline), "Foundation")
-    assert (logging["RunOrder"], bootstrap["RunOrder"]) == (1, 2)
+    logging, ready, bootstrap = actions(the_pipeline(pipeline), "Foundation")
+    assert (logging["RunOrder"], ready["RunOrder"], bootstrap["RunOrder"]) == (1, 2, 3)
+    # The gate lives in the logging stack, which exists by the time it is invoked.
+    assert ready["Configuration"]["FunctionName"] == "shop-wave-gate"
+    assert json.loads(ready["Configuration"]["UserParameters"]) == {
+        "mode": "ready", "stack_sets": ["shop-bootstrap"], "max_minutes": 60,
+    }  # fmt: skip
     assert logging["Configuration"]["StackName"] == "shop-logging"
     config = bootstrap["Configuration"]
     assert bootstrap["ActionTypeId"]["Provider"] == "CloudFormationStackSet"
@@ -74,18 +93,24 @@ def test_the_rollout_is_one_stage_of_serial_actions_in_wave_order(pipeline, refe
     of one execution overlap either."""
     rollout = actions(the_pipeline(pipeline), "Rollout")
     assert [a["Name"] for a in rollout] == [
+        "ReadyWave1",
         "Wave1",
         "BakeWave1",
         "ApproveWave2",
+        "ReadyWave2",
         "Wave2",
         "BakeWave2",
     ]
-    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5]
-    wave1, _, approve, wave2, _ = rollout
+    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5, 6, 7]
+    ready1, wave1, _, approve, ready2, wave2, _ = rollout
+    for ready in (ready1, ready2):
+        # The nightly drift check must not meet a wave: one operation per stack set.
+        assert json.loads(ready["Configuration"]["UserParameters"])["stack_sets"] == ["shop-app"]
     assert approve["ActionTypeId"]["Category"] == "Approval"
     assert approve["Configuration"]["CustomData"] == (
-        "Wave 1 baked 10 minutes with every region's alarms quiet. "
-        "Approve to roll out wave 2: us-east-1, ap-southeast-2."
+        "Wave 1 baked 10 minutes; none of its regions was or went in ALARM. "
+        "Approve to roll out wave 2: us-east-1, ap-southeast-2. "
+        "Reject to withdraw the release from every region it reached."
     )
     waves = reference_raw["targets"]["waves"]
     for action, regions in ((wave1, waves[0]), (wave2, waves[1])):
@@ -94,7 +119,8 @@ def test_the_rollout_is_one_stage_of_serial_actions_in_wave_order(pipeline, refe
         config = action["Configuration"]
         assert config["StackSetName"] == "shop-app"
         assert config["TemplatePath"] == "BuildOutput::build/deploy/app.json"
-        assert config["Parameters"] == "BuildOutput::templates/params/app.json"
+        assert config["Parameters"] == "BuildOutput::build/deploy/params/app.json"
+        assert action["Namespace"] == action["Name"]  # #{WaveN.OperationId} for its bake
         assert config["PermissionModel"] == "SELF_MANAGED"
         assert config["DeploymentTargets"] == {"Fn::Join": [",", [{"Ref": "AWS::AccountId"}]]}
         assert config["Regions"] == ",".join(regions)
@@ -187,8 +213,9 @@ def test_no_approval_and_service_managed(write_config):
 
     template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
     rollout = actions(the_pipeline(template), "Rollout")
-    assert [a["Name"] for a in rollout] == ["Wave1", "BakeWave1", "Wave2", "BakeWave2"]
-    for action in rollout[::2]:
+    names = [a["Name"] for a in rollout]
+    assert names == ["ReadyWave1", "Wave1", "BakeWave1", "ReadyWave2", "Wave2", "BakeWave2"]
+    for action in rollout[1::3]:
         config = action["Configuration"]
         assert config["PermissionModel"] == "SERVICE_MANAGED"
         assert config["DeploymentTargets"] == "ou-abcd-12345678"
@@ -208,15 +235,17 @@ def test_log_level_overrides_follow_their_wave_one_operation_at_a_time(write_con
     )
     rollout = actions(props, "Rollout")
     assert [a["Name"] for a in rollout] == [
+        "ReadyWave1",
         "Wave1",
         "Wave1Error",
         "BakeWave1",
         "ApproveWave2",
+        "ReadyWave2",
         "Wave2",
         "Wave2Debug",
         "BakeWave2",
     ]
-    assert [a["RunOrder"] for a in rollout] == [1, 2, 3, 4, 5, 6, 7]
+    assert [a["RunOrder"] for a in rollout] == list(range(1, 10))
     by_name = {a["Name"]: a["Configuration"] for a in rollout}
     assert by_name["Wave1Error"]["Regions"] == "eu-west-1"
     assert by_name["Wave1Error"]["ParameterOverrides"] == (
@@ -411,19 +440,34 @@ def test_each_wave_bakes_on_its_own_alarm_and_a_failure_rolls_every_wave_back(
             metric["MetricNamespace"],
             metric["MetricName"],
         )
-        # ...which the wave's bake reads.
+        # ...for the dashboard; the wave's bake reads the same events from the log, the
+        # latest of each region (one that stays in ALARM sends no more) and every one
+        # since the wave's operation began.
         (bake,) = [a for a in rollout["Actions"] if a["Name"] == f"BakeWave{number}"]
         assert bake["ActionTypeId"]["Provider"] == "Lambda"
-        assert bake["Configuration"]["FunctionName"] == {"Ref": "WaveGate"}
+        assert bake["Configuration"]["FunctionName"] == "shop-wave-gate"
         parameters = json.loads(bake["Configuration"]["UserParameters"]["Fn::Sub"])
-        assert parameters["alarm"] == alarm["AlarmName"]
+        assert (
+            parameters["events"]
+            == logging["Resources"]["CentralEventLogGroup"]["Properties"]["LogGroupName"]
+        )
+        assert parameters["operation"] == f"#{{Wave{number}.OperationId}}"
         assert parameters["regions"] == wave and parameters["minutes"] == 10
         assert parameters["health"] == composite["AlarmName"]
-    gate = pipeline["Resources"]["WaveGateRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    reads = next(s for s in gate["Statement"] if s["Sid"] == "ReadWaveAlarms")
+    gate = logging["Resources"]["WaveGate"]["Properties"]
+    assert gate["FunctionName"] == "shop-wave-gate"
+    role = logging["Resources"]["WaveGateRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    reads = next(s for s in role["Statement"] if s["Sid"] == "ReadRegionHealthEvents")
+    assert reads["Action"] == ["logs:FilterLogEvents"]
     assert reads["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
-         "alarm:shop-wave-*-unhealthy"}
+        {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+         "log-group:/aws/events/shop-central:*"}
+    ]  # fmt: skip
+    invoke = pipeline["Resources"]["PipelineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    (allowed,) = [s for s in invoke["Statement"] if s["Sid"] == "InvokeWaveGate"]
+    assert allowed["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+         "function:shop-wave-gate"}
     ]  # fmt: skip
 
 
@@ -433,12 +477,13 @@ def test_bake_minutes_per_wave_and_none(write_config):
 
     template = json.loads(build(config_module.load(write_config(edit))).files["pipeline.json"])
     rollout = actions(the_pipeline(template), "Rollout")
-    assert [a["Name"] for a in rollout] == ["Wave1", "ApproveWave2", "Wave2", "BakeWave2"]
-    assert rollout[1]["Configuration"]["CustomData"].startswith("Wave 1 is deployed (no bake).")
-    assert json.loads(rollout[3]["Configuration"]["UserParameters"]["Fn::Sub"])["minutes"] == 30
+    names = [a["Name"] for a in rollout]
+    assert names == ["ReadyWave1", "Wave1", "ApproveWave2", "ReadyWave2", "Wave2", "BakeWave2"]
+    assert rollout[2]["Configuration"]["CustomData"].startswith("Wave 1 is deployed (no bake).")
+    assert json.loads(rollout[5]["Configuration"]["UserParameters"]["Fn::Sub"])["minutes"] == 30
 
 
-def test_a_risky_plan_stops_for_approval_before_the_first_wave(pipeline):
+def test_a_risky_plan_stops_for_approval(pipeline):
     """The Build stage exports the plan's verdict; the Review stage is entered (and waits
     for a person) only when it says "approval", else it is skipped."""
     props = the_pipeline(pipeline)
@@ -471,3 +516,51 @@ def test_the_build_role_may_read_the_fleet_for_the_plan(pipeline):
         "cloudformation:DescribeStackInstance",
     }
     assert granted["ReadHomeStacksForPlan"]["Action"] == ["cloudformation:GetTemplate"]
+
+
+def codebuild_glob(pattern: str) -> re.Pattern[str]:
+    """A buildspec `artifacts.files` pattern: `**/` is any depth of folders (none too),
+    `*` any name part. https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html
+    """
+    parts = re.split(r"(\*\*/|\*)", pattern)
+    regex = "".join(
+        "(?:.*/)?" if part == "**/" else "[^/]*" if part == "*" else re.escape(part)
+        for part in parts
+    )
+    return re.compile(regex + r"\Z")
+
+
+def build_output_paths(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node.split("::", 1)[1]] if node.startswith("BuildOutput::") else []
+    if isinstance(node, dict):
+        return [p for value in node.values() for p in build_output_paths(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in build_output_paths(value)]
+    return []
+
+
+@pytest.mark.parametrize("config", ["deployment.toml", "envs/prod.toml", "examples/try.toml"])
+def test_every_file_an_action_reads_is_in_the_build_output(tmp_path, config):
+    """A StackSet or stack action fails if its template or parameter file is not in the
+    artifact, whatever folder the environment's config is in."""
+    (tmp_path / "Makefile").write_text("", encoding="utf-8")  # the project root
+    folder = (tmp_path / config).parent
+    folder.mkdir(exist_ok=True)
+    path = write_project(folder, REFERENCE, (tmp_path / config).name)
+    pipeline = json.loads(build(config_module.load(path)).files["pipeline.json"])
+    read = build_output_paths(pipeline)
+    assert any(p.endswith("params/app.json") for p in read)
+    spec = yaml.safe_load((REPO / "buildspec.yml").read_text())["artifacts"]
+    shipped = [codebuild_glob(g) for g in spec["files"]]
+    excluded = [codebuild_glob(g) for g in spec.get("exclude-paths", [])]
+    for file in read:
+        assert any(g.match(file) for g in shipped), file
+        assert not any(g.match(file) for g in excluded), file
+
+
+def test_the_glob_model_follows_codebuild():
+    assert codebuild_glob("build/**/*").match("build/deploy/app.json")
+    assert codebuild_glob("build/**/*").match("build/app.json")
+    assert not codebuild_glob("build/**/*").match("examples/x/params/app.json")
+    assert not codebuild_glob("templates/*").match("templates/params/app.json")

@@ -184,9 +184,15 @@ class RegionalApp(Stack):
         )
 
     @cached_property
-    def execution_role_check(self) -> ssm.Parameter:
+    def execution_role_check(self) -> ssm.Parameter | None:
         """Created before anything else: the account's StackSet execution role must be
-        recent enough for this template. It depends on every other part."""
+        recent enough for this template. It depends on every other part. Service-managed
+        StackSets deploy with a role of their own (`stacksets-exec-*`, which AWS creates
+        with AdministratorAccess), not ours, so there is nothing to check.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html
+        """
         for part in self.contents[:-1]:
             getattr(self, part)
-        return version_check.add(self.template, self.app)
+        if self.config.targets.permission_model == "SERVICE_MANAGED":
+            return None
+        return version_check.add(self.template, self.app, "app")

@@ -227,7 +227,12 @@ class FunctionParts:
                     self.id(spec.metric, "Alarm"),
                     AlarmName=names.alarm_name(self.stack.app, self.key, spec.suffix),
                     AlarmDescription=f"{self.name}: {spec.what} at or above "
-                    f"{spec.threshold}. Stops and rolls back a CodeDeploy deployment.",
+                    f"{spec.threshold}. "
+                    + (
+                        "Stops and rolls back a CodeDeploy deployment."
+                        if spec.new_version_only
+                        else "Part of the region's health, not of a release's."
+                    ),
                     Namespace="AWS/Lambda",
                     MetricName=spec.metric,
                     Dimensions=[*alias_dimensions, *([version] if spec.new_version_only else [])],
@@ -240,6 +245,15 @@ class FunctionParts:
                 )
             )
             for spec in self._alarm_specs()
+        ]
+
+    @cached_property
+    def release_alarms(self) -> list[cw.Alarm]:
+        """The alarms that judge the new version itself. Throttles come before a version
+        is chosen and measure capacity, so one throttle of either version would roll a
+        healthy release back; they count in the region's health alarm instead."""
+        return [
+            a for a, s in zip(self.alarms, self._alarm_specs(), strict=True) if s.new_version_only
         ]
 
     @cached_property
@@ -259,7 +273,8 @@ class FunctionParts:
                     Enabled=True, Events=ROLLBACK_EVENTS
                 ),
                 AlarmConfiguration=codedeploy.AlarmConfiguration(
-                    Enabled=True, Alarms=[codedeploy.Alarm(Name=Ref(a)) for a in self.alarms]
+                    Enabled=True,
+                    Alarms=[codedeploy.Alarm(Name=Ref(a)) for a in self.release_alarms],
                 ),
             )
         )
@@ -350,6 +365,10 @@ class FunctionParts:
                 FunctionName=Ref(self.function),
                 FunctionVersion=GetAtt(self.version, "Version"),
                 Name=names.ALIAS,
+                # The hook's configuration names the new version, so it must be updated
+                # before CodeDeploy invokes it: the Ref below orders it first (cfn-lint's
+                # W3005 counts a Ref in UpdatePolicy as a dependency, and flags a
+                # DependsOn beside it as redundant).
                 UpdatePolicy=UpdatePolicy(
                     CodeDeployLambdaAliasUpdate=CodeDeployLambdaAliasUpdate(
                         ApplicationName=Ref(self.stack.codedeploy_application),

@@ -2,8 +2,8 @@
 
 Log groups are encrypted with a regional key and subscribed to the central account's
 CloudWatch Logs destination in the same region (a destination must be in the log
-group's region; its Firehose target is in the home region). Deployment, alarm and
-stack events go from this account's default bus to the central bus in the home region.
+group's region; its Firehose target is in the home region). Deployment, alarm, stack and
+drift events go from this account's default bus to the central bus in the home region.
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CrossAccountSubscriptions.html
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
 """
@@ -55,6 +55,7 @@ class CentralLogs:
         self.template = template
         self.config = config
         self.key = key
+        self.central = central
         self.destination = central.arn(
             "logs", f"destination:{names.logs_destination(config.application.name)}"
         )
@@ -65,8 +66,11 @@ class CentralLogs:
     def role(self) -> Role | None:
         if not self.config.targets.organizational_units:
             return None
-        # CloudWatch Logs' confused-deputy guidance: confine it to this account's groups.
+        # CloudWatch Logs' confused-deputy guidance: "aws:SourceArn must limit the
+        # permissions to only the accounts that are writing and receiving data", and it
+        # acts on the recipient's behalf as well as the sender's, so both are named.
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions-confused-deputy.html
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination.html
         return roles.for_service(
             self.template,
             "LogSubscriptionRole",
@@ -74,9 +78,10 @@ class CentralLogs:
             conditions=[
                 ArnLike(
                     {
-                        "aws:SourceArn": Sub(
-                            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
-                        )
+                        "aws:SourceArn": [
+                            Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"),
+                            self.central.arn("logs", "*"),
+                        ]
                     }
                 )
             ],
@@ -112,7 +117,7 @@ class CentralLogs:
 def forward_events(
     template: Template, app: str, central: parameters.CentralAccount, home_region: Parameter
 ) -> None:
-    """Send this stack's deployments, alarms and status changes to the central bus."""
+    """Send this stack's deployments, alarms, status changes and drift to the central bus."""
     bus = central.arn("events", f"event-bus/{names.event_bus(app)}", region=Ref(home_region))
     role = roles.for_service(
         template,
@@ -132,10 +137,24 @@ def forward_events(
             "detail-type": [names.ALARM_STATE],
             "detail": {"alarmName": [{"prefix": f"{app}-"}]},
         },
+        # This stack's status changes, and its drift. One rule with `$or` rather than two:
+        # every resource counts against the 500 of the template, whose functions need them.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-complex-example-or
         "stack": {
             "source": ["aws.cloudformation"],
-            "detail-type": [names.STACK_STATUS],
-            "detail": {"stack-id": [Ref("AWS::StackId")]},
+            "$or": [
+                {
+                    "detail-type": [names.STACK_STATUS],
+                    "detail": {"stack-id": [Ref("AWS::StackId")]},
+                },
+                {
+                    "detail-type": [names.DRIFT_STATUS],
+                    "detail": {
+                        "stack-id": [Ref("AWS::StackId")],
+                        "status-details": {"stack-drift-status": ["DRIFTED"]},
+                    },
+                },
+            ],
         },
     }
     for kind, pattern in patterns.items():

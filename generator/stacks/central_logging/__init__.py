@@ -5,8 +5,10 @@ here (records carry no region, so the stream is the partition), which decompress
 subscription payloads and writes them as JSON lines, each a batch of log events with the
 account, log group and log stream they came from, to one encrypted bucket under
 `logs/<region>/<yyyy>/<MM>/<dd>/`.
-Events: every region's deployment, alarm and stack events arrive on one event bus; all
-are kept in a log group, and failures, rollbacks and alarms go to an SNS topic.
+Events: every region's deployment, alarm, stack and drift events arrive on one event bus;
+all are kept in a log group, and failures, rollbacks, drift and alarms go to an SNS topic.
+Itself: what its rules and schedules fail to deliver waits in a dead-letter queue, and
+alarms on its own failures (rules, streams, schedules, that queue) go to the same topic.
 Dashboard: one, with each widget naming its region.
 """
 
@@ -18,12 +20,24 @@ from awacs import events as events_actions
 from awacs import kms as kms_actions
 from awacs import logs as logs_actions
 from awacs import sns as sns_actions
-from awacs.aws import ArnEquals, Bool, Condition, Principal, Statement, StringEquals
-from troposphere import GetAtt, Output, Ref, Sub, events, firehose, logs, sns
+from awacs.aws import ArnEquals, ArnLike, Bool, Condition, Principal, Statement, StringEquals
+from troposphere import (
+    GetAtt,
+    Output,
+    Ref,
+    Sub,
+    Template,
+    awslambda,
+    events,
+    firehose,
+    logs,
+    scheduler,
+    sns,
+)
 from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
-from generator.blocks import buckets, policies, principals, roles
+from generator.blocks import buckets, keys, policies, principals, roles
 from generator.blocks.buckets import AccessLogBucket, Bucket
 from generator.blocks.compat import FirehoseProcessor
 from generator.blocks.keys import Key
@@ -31,9 +45,15 @@ from generator.blocks.log_groups import LogGroup
 from generator.blocks.roles import Role
 from generator.output.render import compact
 from generator.stacks.base import Stack
-from generator.stacks.central_logging import dashboard, rollout
+from generator.stacks.central_logging import dashboard, gate, monitoring, rollout
+from generator.stacks.central_logging.monitoring import Alarms, DeadLetters
 
 FIREHOSE_ERROR_STREAM = "S3Delivery"
+# Objects under 128 KB transition to Glacier Flexible Retrieval too (not to Standard-IA):
+# a quiet region's Firehose objects are often smaller, and by default would stay in
+# S3 Standard until they expire.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-lifecycleconfiguration.html
+SMALL_OBJECTS_TO_GLACIER = "varies_by_storage_class"
 # Stack statuses worth a page: failures and rollbacks.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
 ALERT_STACK_STATUSES = [
@@ -58,13 +78,29 @@ class CentralLogging(Stack):
         "delivery_errors",
         "delivery_streams",
         "bus",
+        "dead_letters",
         "event_log",
         "wave_health",
         "stack_set_events",
         "drift_checks",
         "alerts",
+        "self_monitoring",
+        "gate",
         "dashboard",
     )
+
+    def build(self) -> Template:
+        """Every part; then the key's CloudWatch Logs statement names each log group that
+        the key encrypts, whichever part made it."""
+        template = super().build()
+        groups = [
+            str(r.LogGroupName)
+            for r in template.resources.values()
+            if isinstance(r, logs.LogGroup) and r.KmsKeyId == self.key.arn
+        ]
+        for name in sorted(groups):
+            self.key.encrypts_log_group(name)
+        return template
 
     def describe(self) -> str:
         return (
@@ -75,34 +111,55 @@ class CentralLogging(Stack):
 
     @cached_property
     def key(self) -> Key:
-        """One key for the archive, the event log, delivery errors and the alert topic."""
+        """One key for the archive, the event log, delivery errors, the alert topic and the
+        dead-letter queue. Each use is confined by the conditions its service documents and
+        sends: the bucket's ARN, the log groups' ARNs, Firehose for grants. EventBridge and
+        CloudWatch get the event-source statement, which takes none; the topic and queue
+        policies confine them to this stack's rules and alarms."""
         key = Key(
             self.template,
             "LogsKey",
             description=f"{self.app}: central log archive, event log and alert topic",
             alias=f"{self.app}-central-logs",
         )
-        key.allow_logs("CloudWatchLogsEncryptsCentralGroups")
-        # Readers of the archive (IAM decides who) decrypt through S3.
+        # This stack's log groups only (see `build`), with the action families the page's
+        # policy names.
+        key.allow_logs("CloudWatchLogsEncryptsCentralGroups", keys.LOGS_DOCUMENTED, own_groups=True)
+        # Readers of the archive (IAM decides who) decrypt through S3; `archive` confines
+        # the account's use through S3 to that bucket.
         key.delegate("s3", [kms_actions.Decrypt, kms_actions.DescribeKey])
         # Publishing to the encrypted alert topic (the pipeline's approval requests).
         # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
         key.delegate("sns", [kms_actions.GenerateDataKey, kms_actions.Decrypt])
         # Firehose server-side encryption with a customer key works through a grant that
-        # the deploying principal creates for the service.
-        # https://docs.aws.amazon.com/firehose/latest/dev/encryption.html
+        # the deploying principal creates for the service, through Firehose only.
+        # https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html
+        # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
         key.allow_account(
             "AccountGrantsToAwsServices",
-            [kms_actions.CreateGrant, kms_actions.DescribeKey],
+            [kms_actions.CreateGrant],
             Bool("kms:GrantIsForAWSResource", "true"),
+            StringEquals({"kms:ViaService": Sub(keys.via("firehose"))}),
         )
-        key.allow_service(
-            "EventBridgePublishesToEncryptedTopic",
-            "events.amazonaws.com",
-            [kms_actions.GenerateDataKey, kms_actions.Decrypt],
-            policies.source_account(),
-        )
+        self._allow_event_sources(key)
         return key
+
+    def _allow_event_sources(self, key: Key) -> None:
+        """EventBridge (rules to the topic, and to the dead-letter queue) and CloudWatch
+        (alarm actions) use the key to write to the encrypted topic and queue: the key
+        statement the SNS and SQS pages give for AWS event sources, with no condition.
+        The SNS page says that aws:SourceAccount and aws:SourceArn in a KMS policy are not
+        supported for EventBridge-to-encrypted-topic delivery; the topic and queue policies
+        confine the senders instead.
+        https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+        https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#compatibility-with-aws-services
+        https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns
+        """
+        for sid, service in (
+            ("EventBridgeWritesEncryptedTopicAndQueue", "events.amazonaws.com"),
+            ("CloudWatchAlarmsPublishToEncryptedTopic", "cloudwatch.amazonaws.com"),
+        ):
+            key.allow_service(sid, service, [kms_actions.GenerateDataKey, kms_actions.Decrypt])
 
     @cached_property
     def access_logs(self) -> AccessLogBucket:
@@ -129,6 +186,14 @@ class CentralLogging(Stack):
                 )
             ],
         )
+        bucket.resource.LifecycleConfiguration.TransitionDefaultMinimumObjectSize = (
+            SMALL_OBJECTS_TO_GLACIER
+        )
+        # With an S3 Bucket Key, S3 uses the key with the bucket's ARN as encryption
+        # context: the account may use the key through S3 for this bucket only. The ARN is
+        # built from the name, since the bucket refers to the key.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
+        self.key.confine("s3", {"kms:EncryptionContext:aws:s3:arn": bucket.arn_by_name})
         self.template.add_output(
             Output(
                 "LogBucketName",
@@ -267,6 +332,23 @@ class CentralLogging(Stack):
         )
 
     @cached_property
+    def dead_letters(self) -> DeadLetters:
+        """What this stack's rules and drift schedules could not deliver."""
+        return DeadLetters(self.template, self.app, self.key)
+
+    @cached_property
+    def _guarded_rules(self) -> list[tuple[events.Rule, str | None]]:
+        """Every rule of this stack, with its custom bus (None: the default bus)."""
+        return []
+
+    def _guard(self, rule: events.Rule, *, on_bus: bool = True) -> events.Rule:
+        """What `rule` cannot deliver goes to the dead-letter queue, and its failures to an
+        alarm (see `self_monitoring`)."""
+        self.dead_letters.catch(rule)
+        self._guarded_rules.append((rule, names.event_bus(self.app) if on_bus else None))
+        return rule
+
+    @cached_property
     def event_log(self) -> LogGroup:
         """Every forwarded event: the audit trail of releases, kept when the stack goes."""
         group = LogGroup(
@@ -277,29 +359,17 @@ class CentralLogging(Stack):
             key=self.key,
             fate="Retain",
         )
-        rule = self.template.add_resource(
-            events.Rule(
-                "ArchiveAllEvents",
-                Description=f"{self.app}: keep every forwarded event",
-                EventBusName=Ref(self.bus),
-                EventPattern={"source": list(names.FORWARDED_SOURCES)},
-                State="ENABLED",
-                Targets=[events.Target(Id="EventLog", Arn=group.arn)],
-            )
-        )
-        # EventBridge writes to a log group under that group's resource policy.
-        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
-        # The policy is a JSON string, so the ARNs go in through Fn::Sub variables.
-        policy = policies.document(
-            Statement(
-                Sid="EventBridgeWritesEventLog",
-                Effect="Allow",
-                Principal=Principal(
-                    "Service", ["events.amazonaws.com", "delivery.logs.amazonaws.com"]
-                ),
-                Action=[logs_actions.CreateLogStream, logs_actions.PutLogEvents],
-                Resource=["${EventLogArn}"],
-                Condition=Condition(ArnEquals({"aws:SourceArn": "${ArchiveRuleArn}"})),
+        rule = self._guard(
+            self.template.add_resource(
+                events.Rule(
+                    "ArchiveAllEvents",
+                    Name=f"{self.app}-central-archive",
+                    Description=f"{self.app}: keep every forwarded event",
+                    EventBusName=Ref(self.bus),
+                    EventPattern={"source": list(names.FORWARDED_SOURCES)},
+                    State="ENABLED",
+                    Targets=[events.Target(Id="EventLog", Arn=group.arn)],
+                )
             )
         )
         self.template.add_resource(
@@ -307,7 +377,9 @@ class CentralLogging(Stack):
                 "CentralEventLogPolicy",
                 PolicyName=f"{self.app}-central-event-log",
                 PolicyDocument=Sub(
-                    compact(policy), EventLogArn=group.arn, ArchiveRuleArn=GetAtt(rule, "Arn")
+                    compact(_event_log_policy()),
+                    EventLogArn=group.arn,
+                    ArchiveRuleArn=GetAtt(rule, "Arn"),
                 ),
             )
         )
@@ -319,16 +391,18 @@ class CentralLogging(Stack):
         return rollout.wave_health(self.template, self.config, self.event_log)
 
     @cached_property
-    def stack_set_events(self) -> None:
-        rollout.forward_stack_set_events(self.template, self.app, self.bus)
+    def stack_set_events(self) -> events.Rule:
+        rule = rollout.forward_stack_set_events(self.template, self.app, self.bus)
+        return self._guard(rule, on_bus=False)
 
     @cached_property
-    def drift_checks(self) -> None:
-        rollout.drift_checks(self.template, self.app)
+    def drift_checks(self) -> scheduler.ScheduleGroup:
+        return rollout.drift_checks(self.template, self.app, self.dead_letters, self.key)
 
     @cached_property
     def alerts(self) -> sns.Topic:
-        """Deployment failures, stack rollbacks, alarms and pipeline failures, on a topic."""
+        """Deployment failures, stack rollbacks, drift, alarms and pipeline failures, on a
+        topic; and this stack's own alarms."""
         topic = self.template.add_resource(
             sns.Topic(
                 "AlertTopic",
@@ -350,35 +424,24 @@ class CentralLogging(Stack):
         rule = self.template.add_resource(
             events.Rule(
                 "AlertOnFailures",
-                Description=f"{self.app}: failed deployments, rollbacks, alarms, pipeline failures",
+                Name=f"{self.app}-central-alerts",
+                Description=f"{self.app}: failed deployments, rollbacks, drift, alarms, "
+                "pipeline failures",
                 EventBusName=Ref(self.bus),
                 EventPattern={"$or": ALERT_PATTERNS},
                 State="ENABLED",
                 Targets=[events.Target(Id="AlertTopic", Arn=Ref(topic))],
             )
         )
+        for each in (rule, failed_instances):
+            self._guard(each)
         self.template.add_resource(
             sns.TopicPolicy(
                 "AlertTopicPolicy",
                 Topics=[Ref(topic)],
                 PolicyDocument=policies.document(
-                    Statement(
-                        Sid="AlertRulePublishes",
-                        Effect="Allow",
-                        Principal=Principal("Service", "events.amazonaws.com"),
-                        Action=[sns_actions.Publish],
-                        Resource=[Ref(topic)],
-                        Condition=Condition(
-                            ArnEquals(
-                                {
-                                    "aws:SourceArn": [
-                                        GetAtt(rule, "Arn"),
-                                        GetAtt(failed_instances, "Arn"),
-                                    ]
-                                }
-                            )
-                        ),
-                    )
+                    _rules_publish(topic, [rule, failed_instances]),
+                    _alarms_publish(topic, self.app),
                 ),
             )
         )
@@ -386,6 +449,27 @@ class CentralLogging(Stack):
             Output("AlertTopicArn", Value=Ref(topic), Description="Where alerts are published.")
         )
         return topic
+
+    @cached_property
+    def self_monitoring(self) -> Alarms:
+        """Alarms on what this stack would otherwise lose in silence, into the alert topic."""
+        alarms = Alarms(self.template, self.app, self.alerts)
+        for part in ("event_log", "stack_set_events", "alerts"):
+            getattr(self, part)  # each makes rules: read them all before alarming on them
+        for rule, bus in self._guarded_rules:
+            alarms.rule_failures(rule, bus)
+        for region, stream in zip(self.config.targets.regions, self.delivery_streams, strict=True):
+            alarms.stream_failures(
+                f"{stream.title}Delivery", names.delivery_stream(self.app, region), region
+            )
+        alarms.schedule_failures(self.drift_checks.Name)
+        alarms.dead_letters(self.dead_letters)
+        return alarms
+
+    @cached_property
+    def gate(self) -> awslambda.Function:
+        """The function the pipeline's bakes and ready actions invoke."""
+        return gate.gate(self.template, self.config, self.key)
 
     @cached_property
     def dashboard(self) -> cw.Dashboard:
@@ -396,6 +480,74 @@ class CentralLogging(Stack):
                 DashboardBody=dashboard.body(self.config, names.central_log_bucket(self.app)),
             )
         )
+
+
+def _event_log_policy() -> policies.Document:
+    """EventBridge writes to a log group under that group's resource policy. The rule's
+    ARN guards PutLogEvents only: CreateLogStream is allowed without it, as AWS's own sample
+    was fixed to do (aws-samples/serverless-patterns#618: "The conditional ARN for the Rule
+    only applies to logs:PutLogEvents"), since a condition on a key the request does not
+    carry is false. The policy is a JSON string, so the ARNs go in as Fn::Sub variables.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    """
+    writers = Principal("Service", ["events.amazonaws.com", "delivery.logs.amazonaws.com"])
+    return policies.document(
+        Statement(
+            Sid="EventBridgeCreatesEventLogStreams",
+            Effect="Allow",
+            Principal=writers,
+            Action=[logs_actions.CreateLogStream],
+            Resource=["${EventLogArn}"],
+        ),
+        Statement(
+            Sid="EventBridgeWritesEventLog",
+            Effect="Allow",
+            Principal=writers,
+            Action=[logs_actions.PutLogEvents],
+            Resource=["${EventLogArn}"],
+            Condition=Condition(ArnEquals({"aws:SourceArn": "${ArchiveRuleArn}"})),
+        ),
+    )
+
+
+def _rules_publish(topic: sns.Topic, rules: list[events.Rule]) -> Statement:
+    """EventBridge publishes for these rules only.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+    """
+    return Statement(
+        Sid="AlertRulePublishes",
+        Effect="Allow",
+        Principal=Principal("Service", "events.amazonaws.com"),
+        Action=[sns_actions.Publish],
+        Resource=[Ref(topic)],
+        Condition=Condition(ArnEquals({"aws:SourceArn": [GetAtt(r, "Arn") for r in rules]})),
+    )
+
+
+def _alarms_publish(topic: sns.Topic, app: str) -> Statement:
+    """CloudWatch publishes alarm actions under the topic's policy, which (being ours,
+    not the default) must admit it; aws:SourceArn confines it to this stack's alarms, by
+    name (an alarm is named, so its ARN is known before it exists).
+    https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+    https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+    """
+    return Statement(
+        Sid="StackAlarmsPublish",
+        Effect="Allow",
+        Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+        Action=[sns_actions.Publish],
+        Resource=[Ref(topic)],
+        Condition=Condition(
+            ArnLike(
+                {
+                    "aws:SourceArn": policies.arn(
+                        "cloudwatch", f"alarm:{monitoring.alarm_prefix(app)}*"
+                    )
+                }
+            )
+        ),
+    )
 
 
 ALERT_PATTERNS = [
@@ -426,9 +578,22 @@ ALERT_PATTERNS = [
         "detail-type": [names.PIPELINE_STATE],
         "detail": {"execution-trigger": {"trigger-type": ["AutomatedRollback", "ManualRollback"]}},
     },
+    # How the rollout stage ends. CANCELED: "A status of cancelled means that the
+    # pipeline's definition was updated before the stage execution could be completed."
+    # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_StageExecution.html
     {
         "source": ["aws.codepipeline"],
         "detail-type": [names.STAGE_STATE],
-        "detail": {"stage": [names.ROLLOUT_STAGE], "state": ["SUCCEEDED", "FAILED", "STOPPED"]},
+        "detail": {
+            "stage": [names.ROLLOUT_STAGE],
+            "state": ["SUCCEEDED", "FAILED", "STOPPED", "CANCELED"],
+        },
+    },
+    # A stack of the fleet that drifted, forwarded by its region.
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/event-detail-stack-drift-detection-change.html
+    {
+        "source": ["aws.cloudformation"],
+        "detail-type": [names.DRIFT_STATUS],
+        "detail": {"status-details": {"stack-drift-status": ["DRIFTED"]}},
     },
 ]

@@ -10,10 +10,13 @@
   the central bus, and a failed instance reaches the alert topic with its account, region
   and reason.
 - Drift. EventBridge Scheduler asks CloudFormation to detect drift of both stack sets every
-  day, with no function of ours; the results come back as stack instance events.
+  day, with no function of ours. Each instance's stack then reports its drift status in its
+  own region ("CloudFormation Drift Detection Status Change"); the regional stacks forward
+  the DRIFTED ones to the central bus, where they reach the alert topic.
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
 https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-cloudformation.html
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/event-detail-stack-drift-detection-change.html
 """
 
 from __future__ import annotations
@@ -28,12 +31,25 @@ from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
 from generator.blocks import policies, roles
+from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
 from generator.config import Config
+from generator.stacks.central_logging.monitoring import DeadLetters
 
 STACK_SET_OPERATION = "CloudFormation StackSet Operation Status Change"
 STACK_INSTANCE = "CloudFormation StackSet StackInstance Status Change"
 DRIFT_SCHEDULE = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
+# The application's two stack sets, by the names the pipeline and the CLI files give them.
+STACK_SETS = ("app", "bootstrap")
+# Drift detection of every instance at once, and to the end whatever fails: the operation
+# holds its stack set for as short a time as it can, so a release meets it less often.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DetectStackSetDrift.html
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html
+DRIFT_PREFERENCES = {
+    "FailureTolerancePercentage": 100,
+    "MaxConcurrentPercentage": 100,
+    "RegionConcurrencyType": "PARALLEL",
+}
 
 
 def wave_health(template: Template, config: Config, event_log: LogGroup) -> list[cw.Alarm]:
@@ -81,7 +97,7 @@ def wave_health(template: Template, config: Config, event_log: LogGroup) -> list
     return alarms
 
 
-def forward_stack_set_events(template: Template, app: str, bus: events.EventBus) -> None:
+def forward_stack_set_events(template: Template, app: str, bus: events.EventBus) -> events.Rule:
     """This region's stack set events of the application, to the central bus."""
     role = roles.for_service(
         template,
@@ -92,14 +108,19 @@ def forward_stack_set_events(template: Template, app: str, bus: events.EventBus)
             policies.allow("PutOnCentralBus", [events_actions.PutEvents], [GetAtt(bus, "Arn")])
         ],
     )
-    template.add_resource(
+    return template.add_resource(
         events.Rule(
             "ForwardStackSetEvents",
+            Name=f"{app}-central-stack-set-events",
             Description=f"{app}: stack set operations and stack instances, to the central bus",
             EventPattern={
                 "source": ["aws.cloudformation"],
                 "detail-type": [STACK_SET_OPERATION, STACK_INSTANCE],
-                "detail": {"stack-set-arn": [{"prefix": _stack_set_prefix(app)}]},
+                "detail": {
+                    "stack-set-arn": [
+                        {"prefix": _stack_set_prefix(names.stack_set(app, s))} for s in STACK_SETS
+                    ]
+                },
             },
             State="ENABLED",
             Targets=[events.Target(Id="CentralBus", Arn=GetAtt(bus, "Arn"), RoleArn=role.arn)],
@@ -107,19 +128,31 @@ def forward_stack_set_events(template: Template, app: str, bus: events.EventBus)
     )
 
 
-def _stack_set_prefix(app: str) -> Sub:
+def _stack_set_prefix(stack_set: str) -> Sub:
+    """A stack set's ARN is `...:stackset/<name>:<id>`: the colon ends the name, so the
+    prefix matches this stack set and no other whose name merely starts the same way.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/event-detail-stackset-stack-instance-status-change.html
+    """
     return Sub(
-        f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stackset/{app}-"
+        "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
+        f"stackset/{stack_set}:"
     )
 
 
 def failed_instances_rule(
     template: Template, app: str, bus: events.EventBus, topic: Any
 ) -> events.Rule:
-    """A failed stack instance, as a sentence with its stack (account and region) and reason."""
+    """A failed stack instance, with its stack (account and region) and reason.
+
+    The template is a JSON object whose placeholders stand bare, so EventBridge inserts each
+    value as a JSON string: a reason with quotes in it (CloudFormation's often has) cannot
+    break the message, as it would inside a quoted template string.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+    """
     return template.add_resource(
         events.Rule(
             "AlertOnFailedStackInstances",
+            Name=f"{app}-central-failed-instances",
             Description=f"{app}: a stack instance failed, with its account, region and reason",
             EventBusName=Ref(bus),
             EventPattern={
@@ -139,10 +172,7 @@ def failed_instances_rule(
                             "action": "$.detail.action",
                             "reason": "$.detail.status-details.status-reason",
                         },
-                        InputTemplate=(
-                            '"Stack instance <stack> of <set> failed to <action>: <reason>. '
-                            'The stack ARN names its region and account."'
-                        ),
+                        InputTemplate=FAILED_INSTANCE_TEMPLATE,
                     ),
                 )
             ],
@@ -150,9 +180,28 @@ def failed_instances_rule(
     )
 
 
-def drift_checks(template: Template, app: str) -> None:
-    """A daily drift detection of both stack sets, by Scheduler calling CloudFormation."""
-    stack_sets = [names.stack_set(app, s) for s in ("app", "bootstrap")]
+# Bare placeholders: EventBridge fills each in as a JSON value.
+FAILED_INSTANCE_TEMPLATE = (
+    '{"alert":"stack instance failed","stack":<stack>,"stackSet":<set>,'
+    '"action":<action>,"reason":<reason>,'
+    '"note":"The stack ARN names the region and account of the instance."}'
+)
+
+
+def drift_checks(
+    template: Template, app: str, dead_letters: DeadLetters, key: Key
+) -> scheduler.ScheduleGroup:
+    """A daily drift detection of both stack sets, by Scheduler calling CloudFormation.
+
+    The schedules have their own group, whose metrics the drift alarm watches, and send
+    what they cannot start (after the retries) to the stack's dead-letter queue.
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+    """
+    stack_sets = [names.stack_set(app, s) for s in STACK_SETS]
+    group = template.add_resource(
+        scheduler.ScheduleGroup("DriftScheduleGroup", Name=f"{app}-drift")
+    )
     role = roles.for_service(
         template,
         "DriftCheckRole",
@@ -166,11 +215,13 @@ def drift_checks(template: Template, app: str) -> None:
             )
         ],
     )
+    dead_letters.grant_send(role, key)
     for stack_set in stack_sets:
         template.add_resource(
             scheduler.Schedule(
                 names.logical_id("drift", stack_set, "schedule"),
                 Name=f"{stack_set}-drift",
+                GroupName=Ref(group),
                 Description=f"Detect drift of the {stack_set} stack set daily.",
                 ScheduleExpression=DRIFT_SCHEDULE,
                 FlexibleTimeWindow=scheduler.FlexibleTimeWindow(
@@ -182,10 +233,17 @@ def drift_checks(template: Template, app: str) -> None:
                         "arn:${AWS::Partition}:scheduler:::aws-sdk:cloudformation:detectStackSetDrift"
                     ),
                     RoleArn=role.arn,
-                    Input=json.dumps({"StackSetName": stack_set}, sort_keys=True),
+                    Input=json.dumps(
+                        {"OperationPreferences": DRIFT_PREFERENCES, "StackSetName": stack_set},
+                        sort_keys=True,
+                    ),
+                    # A stack set runs one operation at a time: a release's operation makes
+                    # the call fail, and the retries (an hour at most) wait for it to end.
                     RetryPolicy=scheduler.RetryPolicy(
                         MaximumEventAgeInSeconds=3600, MaximumRetryAttempts=3
                     ),
+                    DeadLetterConfig=scheduler.DeadLetterConfig(Arn=dead_letters.arn),
                 ),
             )
         )
+    return group

@@ -1,9 +1,11 @@
 """The release pipeline: CodePipeline V2 in the home region, central account.
 
-Source → Build (tests, staleness check, bodies and zips) → UpdatePipeline (the pipeline
-deploys its own template first, so a pipeline change ships itself) → Foundation (logging
-stack, then the bootstrap StackSet, which owns the artifact buckets) → Publish (zips to
-every region's bucket) → Rollout (the app StackSet, wave by wave).
+Source → Build (tests, staleness check, bodies and zips, the plan) → Review (a person
+approves a release the plan finds risky, before anything of it is deployed) →
+UpdatePipeline (the pipeline deploys its own template first, so a pipeline change ships
+itself) → Foundation (logging stack, then the bootstrap StackSet, which owns the artifact
+buckets) → Publish (zips to every region's bucket) → Rollout (the app StackSet, wave by
+wave).
 
 The whole rollout is one stage, which bakes and gates every wave and rolls back as one
 (generator/stacks/pipeline/rollout.py).
@@ -343,7 +345,7 @@ class ReleasePipeline(Stack):
             [names.STACKSET_ADMIN_ROLE] if self.config.pipeline.create_stackset_admin_role else []
         )
         scope = deployer.Scope(
-            role_prefixes=[f"{self.app}-", *admin],
+            role_prefixes=[names.role_path(self.app).lstrip("/"), *admin],
             bucket_prefixes=[f"{self.app}-"],
             passed_to=deployer.passed_to(templates),
         )
@@ -356,6 +358,7 @@ class ReleasePipeline(Stack):
             self.deploy_role.title,
             statements,
             description="Derived from the resource schemas of the pipeline and logging stacks",
+            path=names.role_path(self.app),
         )
         for part in self.contents:
             if part != "deploy_policies":
@@ -380,10 +383,7 @@ class ReleasePipeline(Stack):
             "and StackSets.",
         )
         self.artifacts.grant_read_write(role, "PipelineArtifacts")
-        if any(
-            self.config.targets.bake(n) for n in range(1, len(self.config.targets.wave_list) + 1)
-        ):
-            self.rollout.grant_invoke(role)
+        self.rollout.grant_invoke(role)
         if isinstance(self.source, Bucket):
             self.source.grant_read(role, "ReadSource")
         else:
@@ -506,6 +506,7 @@ class ReleasePipeline(Stack):
                     )
                 ],
             ),
+            self._review(),
             codepipeline.Stages(
                 Name="UpdatePipeline", Actions=[self._stack("SelfUpdate", "pipeline", 1)]
             ),
@@ -513,7 +514,8 @@ class ReleasePipeline(Stack):
                 Name="Foundation",
                 Actions=[
                     self._stack("Logging", "logging", 1),
-                    self._bootstrap(regions, 2),
+                    self.rollout.ready("ReadyBootstrap", "bootstrap", 2),
+                    self._bootstrap(regions, 3),
                 ],
             ),
             codepipeline.Stages(
@@ -522,13 +524,14 @@ class ReleasePipeline(Stack):
                     self.publish_project.action("Publish", [SOURCE_OUTPUT, BUILD_OUTPUT], None, 1)
                 ],
             ),
-            self._review(),
             self.rollout.stage(),
         ]
 
     def _review(self) -> codepipeline.Stages:
-        """A person approves a release that broadens access or risks data, before its first
-        wave, even when waves need no approval; any other release skips this stage.
+        """A person approves a release that broadens access or risks data before any of it
+        is deployed (the pipeline's own update, the logging stack and the bootstrap
+        StackSet come after), even when waves need no approval; any other release skips
+        this stage.
 
         The Build stage's plan exports PLAN_GATE: a VariableCheck rule before entry passes
         only when it is "approval", and a failed entry condition with the Skip result
@@ -566,8 +569,7 @@ class ReleasePipeline(Stack):
                 actions.approval(
                     "ApproveRiskyRelease",
                     policies.arn("sns", names.alert_topic(self.app)),
-                    f"The plan says this release needs a person's approval: {risks}. The "
-                    "plan is in the Build stage's output (build/plan/).",
+                    names.REVIEW_MESSAGE.format(risks=risks),
                     1,
                 )
             ],
@@ -595,7 +597,7 @@ class ReleasePipeline(Stack):
                 "StackSetName": names.stack_set(self.app, "bootstrap"),
                 "Description": f"{self.app} bootstrap",
                 "TemplatePath": actions.built(layout.deploy / "bootstrap.json"),
-                "Parameters": actions.built(layout.templates / "params" / "bootstrap.json"),
+                "Parameters": actions.built(layout.deploy / "params" / "bootstrap.json"),
                 "Capabilities": "CAPABILITY_IAM",
                 "Regions": ",".join(regions),
                 "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
