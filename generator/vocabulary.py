@@ -155,6 +155,12 @@ def alert_topic(app: str) -> str:
     return f"{app}-alerts"
 
 
+def approvals_topic(app: str) -> str:
+    """The pipeline's own topic for approval requests: it exists from the pipeline's
+    first run, before the logging stack (and its alert topic) does."""
+    return f"{app}-approvals"
+
+
 def dashboard(app: str) -> str:
     return f"{app}-all-regions"
 

@@ -118,10 +118,10 @@ class Rollout:
         )
         return self.operations.wait(operation)
 
-    def _bake(self, wave: int, regions: list[str], deployed: float) -> list[str]:
+    def _bake(self, wave: int, regions: list[str]) -> list[str]:
         """The wave's regions found unhealthy by its bake, as the pipeline's gate finds
-        them: in ALARM when the bake begins, or gone there since the wave's deployment
-        began; empty when the bake (and the settling time after it) passed quietly."""
+        them: gone to ALARM during the bake, or still in ALARM when it and the settling
+        time after it are over; empty when healthy."""
         minutes = self.config.targets.bake(wave)
         if not minutes:
             return []
@@ -130,18 +130,18 @@ class Rollout:
             "events": names.central_event_log_group(self.app),
             "regions": regions,
         }
-        lookback = self.clock() - self.config.logging.event_retention_days * 86400
-        unhealthy = in_alarm(health_events(self.logs, watch, lookback))
-        if unhealthy:
-            return unhealthy
         alarms = self.config.alarms
         settle = alarms.period_seconds * alarms.evaluation_periods + names.BAKE_SETTLE_SECONDS
         self.say(f"  baking {minutes} minutes, watching {watch['health']} in {watch['events']}")
-        ends = self.clock() + minutes * 60 + settle
+        started = self.clock()
+        ends = started + minutes * 60 + settle
         while True:
-            fired = went_to_alarm(health_events(self.logs, watch, deployed))
-            if fired or self.clock() >= ends:
+            fired = went_to_alarm(health_events(self.logs, watch, started))
+            if fired:
                 return fired
+            if self.clock() >= ends:
+                lookback = self.clock() - self.config.logging.event_retention_days * 86400
+                return in_alarm(health_events(self.logs, watch, lookback))
             self.sleep(min(POLL_SECONDS, ends - self.clock()))
 
     def run(self, release: Release) -> tuple[int, str]:
@@ -150,7 +150,6 @@ class Rollout:
         reached: list[str] = []
         for number, wave in enumerate(self.config.targets.wave_list, start=1):
             self.say(f"wave {number}: {', '.join(wave)}")
-            deployed = self.clock()
             outcome = self._update(
                 release.template, release.parameters, wave, f"{release.id}-wave-{number}"
             )
@@ -161,7 +160,7 @@ class Rollout:
                 return self._roll_back(
                     previous, reached, release, f"wave {number} failed in {where or outcome.reason}"
                 )
-            unhealthy = self._bake(number, wave, deployed)
+            unhealthy = self._bake(number, wave)
             if unhealthy:
                 why = f"wave {number} is unhealthy: {'; '.join(unhealthy)}"
                 return self._roll_back(previous, reached, release, why)

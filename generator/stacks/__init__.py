@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from generator.checks.quotas import FROM_S3, INLINE, PIPELINE_PATH, Delivery
+from generator.checks.quotas import INLINE, PIPELINE_PATH, Delivery
 
 if TYPE_CHECKING:
     from generator.config import Config
@@ -69,7 +69,7 @@ REGISTRY: tuple[Spec, ...] = (
         "logging.json",
         "generator.stacks.central_logging:CentralLogging",
         Placement.HOME_REGION,
-        FROM_S3,
+        PIPELINE_PATH,
     ),
     Spec(
         "stackset-execution-role.json",

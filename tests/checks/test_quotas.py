@@ -60,7 +60,7 @@ def test_each_section_limit():
         "Outputs": {f"O{i}": {"Value": "x"} for i in range(201)},
         "Mappings": {f"M{i}": {"k": {"v": "x"}} for i in range(201)},
     }
-    assert limits.problems("t.json", template, limits.FROM_S3) == [
+    assert limits.problems("t.json", template, limits.PIPELINE_PATH) == [
         "t.json: 201 parameters, over CloudFormation's limit of 200 per template",
         "t.json: 201 outputs, over CloudFormation's limit of 200 per template",
         "t.json: 201 mappings, over CloudFormation's limit of 200 per template",
@@ -71,8 +71,8 @@ def test_each_section_limit():
     "name, limit, how",
     [
         ("pipeline.json", 51_200, "an inline TemplateBody"),
-        ("app.json", 460_800, "a CodePipeline StackSet TemplatePath"),
-        ("logging.json", 1_048_576, "a template read from S3"),
+        ("app.json", 460_800, "a CodePipeline action's TemplatePath"),
+        ("logging.json", 460_800, "a CodePipeline action's TemplatePath"),
     ],
 )
 def test_body_size_limit_by_delivery(name, limit, how):
@@ -103,7 +103,7 @@ def test_iam_policy_size_limits():
             },
         }
     }
-    found = limits.problems("t.json", template, limits.FROM_S3)
+    found = limits.problems("t.json", template, limits.PIPELINE_PATH)
     assert len(found) == 2
     assert found[0].startswith("t.json: role Role has 11,") and "IAM's limit of 10,240" in found[0]
     assert found[1].startswith("t.json: managed policy Managed has 11,")
@@ -146,7 +146,7 @@ def test_wave_health_filter_pattern_limit():
     template = {
         "Resources": {"Wave1HealthFilter": at_limit, "Wave3HealthFilter": over, "Other": over}
     }
-    assert limits.problems("logging.json", template, limits.FROM_S3) == [
+    assert limits.problems("logging.json", template, limits.PIPELINE_PATH) == [
         "logging.json: wave 3's health filter Wave3HealthFilter has a 1,025-character pattern, "
         "over CloudWatch Logs' limit of 1,024 (one term per region: split the wave into "
         "smaller waves)",

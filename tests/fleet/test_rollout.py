@@ -175,24 +175,32 @@ def health(lg: Stubber, since: float, state: str) -> None:
     )
 
 
-@pytest.mark.parametrize("when", ["before the bake", "during the bake"])
+@pytest.mark.parametrize("when", ["during the bake", "after the bake"])
 def test_a_bake_that_catches_an_alarm_rolls_back(write_config, aws, when):
-    """The same judgement as the pipeline's gate: a region in ALARM when the bake begins,
-    or one that went there since its wave's deployment began."""
+    """The same judgement as the pipeline's gate: a region that went to ALARM during the
+    bake, or one still in ALARM when the bake is over."""
     config = config_module.load(write_config(lambda raw: raw["targets"].update(bake_minutes=5)))
     _, cfn, _, lg = aws
     cfn.add_response("describe_stack_set", {"StackSet": PREVIOUS}, {"StackSetName": "shop-app"})
     update(cfn, ["eu-west-1"], f"{RELEASE.id}-wave-1")
     finished(cfn, f"{RELEASE.id}-wave-1", ["eu-west-1"])
-    lookback = NOW - config.logging.event_retention_days * 86400
-    if when == "before the bake":
-        health(lg, lookback, "ALARM")
-    else:
-        health(lg, lookback, "OK")
-        health(lg, NOW, "ALARM")  # since the wave's deployment began
+    if when == "during the bake":
+        health(lg, NOW, "ALARM")
     update(cfn, ["eu-west-1"], f"{RELEASE.id}-rollback", template=PREVIOUS["TemplateBody"])
     finished(cfn, f"{RELEASE.id}-rollback", ["eu-west-1"])
-    code, last = rollout(config, aws, []).run(RELEASE)
+    clock = [NOW]
+    if when == "after the bake":
+        for _ in range((5 * 60 + 60 + 120) // 30 + 1):
+            lg.add_response("filter_log_events", {"events": []}, None)
+        health(lg, NOW + 5 * 60 + 60 + 120 - config.logging.event_retention_days * 86400, "ALARM")
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    cloudformation, _, logs, _ = aws
+    code, last = Rollout(
+        config, cloudformation, logs, ACCOUNT, [].append, sleep=sleep, clock=lambda: clock[0]
+    ).run(RELEASE)
     assert (code, last) == (
         1,
         f"wave 1 is unhealthy: eu-west-1 {ACCOUNT} (2026-11-27T15:00:00Z): errors; "
@@ -236,10 +244,10 @@ def test_a_quiet_bake_lasts_its_minutes_and_the_settling_time(write_config, aws)
         op = f"{RELEASE.id}-wave-{number}"
         update(cfn, wave, op)
         finished(cfn, op, wave)
-        lg.add_response("filter_log_events", {"events": []}, None)  # the latest states
         polls = (5 * 60 + 60 + 120) // 30 + 1  # bake, one alarm period, settling; every 30 s
         for _ in range(polls):
             lg.add_response("filter_log_events", {"events": []}, None)
+        lg.add_response("filter_log_events", {"events": []}, None)  # the latest states
 
     def sleep(seconds: float) -> None:
         now[0] += seconds

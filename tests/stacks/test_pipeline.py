@@ -108,7 +108,8 @@ def test_the_rollout_is_one_stage_of_serial_actions_in_wave_order(pipeline, refe
         assert json.loads(ready["Configuration"]["UserParameters"])["stack_sets"] == ["shop-app"]
     assert approve["ActionTypeId"]["Category"] == "Approval"
     assert approve["Configuration"]["CustomData"] == (
-        "Wave 1 baked 10 minutes; none of its regions was or went in ALARM. "
+        "Wave 1 baked 10 minutes; none of its regions went to ALARM, and none was in ALARM "
+        "at its end. "
         "Approve to roll out wave 2: us-east-1, ap-southeast-2. "
         "Reject to withdraw the release from every region it reached."
     )
@@ -120,7 +121,6 @@ def test_the_rollout_is_one_stage_of_serial_actions_in_wave_order(pipeline, refe
         assert config["StackSetName"] == "shop-app"
         assert config["TemplatePath"] == "BuildOutput::build/deploy/app.json"
         assert config["Parameters"] == "BuildOutput::build/deploy/params/app.json"
-        assert action["Namespace"] == action["Name"]  # #{WaveN.OperationId} for its bake
         assert config["PermissionModel"] == "SELF_MANAGED"
         assert config["DeploymentTargets"] == {"Fn::Join": [",", [{"Ref": "AWS::AccountId"}]]}
         assert config["Regions"] == ",".join(regions)
@@ -440,9 +440,9 @@ def test_each_wave_bakes_on_its_own_alarm_and_a_failure_rolls_every_wave_back(
             metric["MetricNamespace"],
             metric["MetricName"],
         )
-        # ...for the dashboard; the wave's bake reads the same events from the log, the
-        # latest of each region (one that stays in ALARM sends no more) and every one
-        # since the wave's operation began.
+        # ...for the dashboard; the wave's bake reads the same events from the log: any
+        # that goes to ALARM during the bake, and each region's latest at its end (one
+        # that stays in ALARM sends no more). A rollback execution is not baked.
         (bake,) = [a for a in rollout["Actions"] if a["Name"] == f"BakeWave{number}"]
         assert bake["ActionTypeId"]["Provider"] == "Lambda"
         assert bake["Configuration"]["FunctionName"] == "shop-wave-gate"
@@ -451,7 +451,7 @@ def test_each_wave_bakes_on_its_own_alarm_and_a_failure_rolls_every_wave_back(
             parameters["events"]
             == logging["Resources"]["CentralEventLogGroup"]["Properties"]["LogGroupName"]
         )
-        assert parameters["operation"] == f"#{{Wave{number}.OperationId}}"
+        assert parameters["execution"] == "#{codepipeline.PipelineExecutionId}"
         assert parameters["regions"] == wave and parameters["minutes"] == 10
         assert parameters["health"] == composite["AlarmName"]
     gate = logging["Resources"]["WaveGate"]["Properties"]

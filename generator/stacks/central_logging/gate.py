@@ -52,7 +52,8 @@ def gate(template: Template, config: Config, key: Key) -> lambda_.Function:
         template,
         "WaveGateRole",
         "lambda.amazonaws.com",
-        description="The rollout's gate: reads health events and stack set operations.",
+        description="The rollout's gate: reads health events, stack set operations and "
+        "the pipeline's executions.",
         statements=statements(app),
     )
     log_group.grant_write(role, "WriteOwnLogGroup")
@@ -87,11 +88,19 @@ def statements(app: str) -> list[Any]:
         ),
         policies.allow(
             "ReadStackSetOperations",
-            [cfn.ListStackSetOperations, cfn.DescribeStackSetOperation],
+            [cfn.ListStackSetOperations],
             [
                 policies.arn("cloudformation", f"stackset/{names.stack_set(app, s)}:*")
                 for s in ("app", "bootstrap")
             ],
+        ),
+        # ListStackSets has no resource type in IAM.
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html
+        policies.wildcard_only("FindStackSetsWildcardOnly", [cfn.ListStackSets]),
+        policies.allow(
+            "ToldRollbackFromRelease",
+            [codepipeline_actions.GetPipelineExecution],
+            [policies.arn("codepipeline", names.pipeline(app))],
         ),
         policies.allow(
             "AlertOnUnhealthyWave",

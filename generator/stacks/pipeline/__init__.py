@@ -37,6 +37,7 @@ from troposphere import (
     codepipeline,
     events,
     s3,
+    sns,
 )
 
 from generator import vocabulary as names
@@ -61,6 +62,7 @@ class ReleasePipeline(Stack):
 
     contents = (
         "key",
+        "approvals",
         "access_logs",
         "artifacts",
         "source",
@@ -99,6 +101,34 @@ class ReleasePipeline(Stack):
         )
         key.allow_logs("CloudWatchLogsEncryptsBuildLogs")
         return key
+
+    @cached_property
+    def approvals(self) -> sns.Topic:
+        """Where approval requests go (the Review stage's and each wave's): the pipeline's
+        own, so that the first release, which the plan always finds risky, reaches a
+        person before the logging stack and its alert topic exist. CodePipeline publishes
+        with its service role, which uses the key through SNS.
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-service-role-permissions.html
+        """
+        self.key.delegate("sns", [kms_actions.GenerateDataKey, kms_actions.Decrypt])
+        topic = self.template.add_resource(
+            sns.Topic(
+                "ApprovalTopic",
+                TopicName=names.approvals_topic(self.app),
+                DisplayName=f"{self.app} approvals",
+                KmsMasterKeyId=self.key.arn,
+            )
+        )
+        if self.config.logging.alert_email:
+            self.template.add_resource(
+                sns.SubscriptionResource(
+                    "ApprovalEmailSubscription",
+                    TopicArn=Ref(topic),
+                    Protocol="email",
+                    Endpoint=self.config.logging.alert_email,
+                )
+            )
+        return topic
 
     @cached_property
     def access_logs(self) -> AccessLogBucket:
@@ -440,16 +470,11 @@ class ReleasePipeline(Stack):
                 [self.admin_role_arn],
                 "cloudformation.amazonaws.com",
             ),
-            policies.allow(
-                "NotifyApprovers",
-                [sns_actions.Publish],
-                [policies.arn("sns", names.alert_topic(self.app))],
-            ),
-            # The alert topic is encrypted with the central logging key, used through SNS.
+            policies.allow("NotifyApprovers", [sns_actions.Publish], [Ref(self.approvals)]),
             policies.allow(
                 "EncryptApprovalNotifications",
                 [kms_actions.GenerateDataKey, kms_actions.Decrypt],
-                [policies.arn("kms", "key/*")],
+                [self.key.arn],
                 StringEquals({"kms:ViaService": Sub("sns.${AWS::Region}.amazonaws.com")}),
             ),
         )
@@ -568,7 +593,7 @@ class ReleasePipeline(Stack):
             Actions=[
                 actions.approval(
                     "ApproveRiskyRelease",
-                    policies.arn("sns", names.alert_topic(self.app)),
+                    Ref(self.approvals),
                     names.REVIEW_MESSAGE.format(risks=risks),
                     1,
                 )

@@ -37,15 +37,11 @@ def _action(
     )
 
 
-def stack_set(
-    name: str, configuration: dict[str, Any], order: int, namespace: str | None = None
-) -> codepipeline.Actions:
+def stack_set(name: str, configuration: dict[str, Any], order: int) -> codepipeline.Actions:
     """Create or update a stack set from this execution's template, and its instances in
-    the configured regions, in the order given. With a namespace, later actions can read
-    its OperationId and StackSetId variables (#{<namespace>.OperationId}).
+    the configured regions, in the order given.
     https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-StackSets.html
     """
-    more: dict[str, Any] = {"Namespace": namespace} if namespace else {}
     return _action(
         name,
         "Deploy",
@@ -53,7 +49,6 @@ def stack_set(
         configuration,
         order,
         InputArtifacts=[codepipeline.InputArtifacts(Name=BUILD_OUTPUT)],
-        **more,
     )
 
 

@@ -15,8 +15,9 @@ earlier one waits at wave 2's approval. Each action runs after the last:
   set's template and the wave's instances (a failed UpdateStackSet leaves the new
   template on the stack set, so instance updates alone could not).
 - Each bake (the gate again) waits `targets.bake_minutes` while every region's health
-  events reach the central event log, and fails the stage if a region of the wave was in
-  ALARM when the bake began or went there after the wave's operation started.
+  events reach the central event log, and fails the stage if a region of the wave goes
+  to ALARM during the bake or is still in ALARM when it ends. A rollback execution of the
+  stage passes its bakes at once: it restores the last good release without delay.
 - `OnFailure: ROLLBACK` re-runs the stage with the artifacts of the last execution that
   passed it: every region the release reached returns to the last good release. A
   rejected (or, after seven days, expired) approval fails the stage too, and so withdraws
@@ -34,7 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from awacs import awslambda
-from troposphere import Join, codepipeline
+from troposphere import Join, Ref, codepipeline
 
 from generator import vocabulary as names
 from generator.blocks import policies, principals
@@ -105,13 +106,14 @@ class Rollout:
     def _approval(self, wave: int, regions: list[str], order: int) -> codepipeline.Actions:
         baked = self.config.targets.bake(wave - 1)
         health = (
-            f"Wave {wave - 1} baked {baked} minutes; none of its regions was or went in ALARM."
+            f"Wave {wave - 1} baked {baked} minutes; none of its regions went to ALARM, and "
+            "none was in ALARM at its end."
             if baked
             else f"Wave {wave - 1} is deployed (no bake)."
         )
         return actions.approval(
             f"ApproveWave{wave}",
-            policies.arn("sns", names.alert_topic(self.app)),
+            Ref(self.stack.approvals),
             f"{health} Approve to roll out wave {wave}: {', '.join(regions)}. Reject to "
             "withdraw the release from every region it reached.",
             order,
@@ -141,7 +143,7 @@ class Rollout:
                 AdministrationRoleArn=self.stack.admin_role_arn,
                 ExecutionRoleName=names.STACKSET_EXECUTION_ROLE,
             )
-        return actions.stack_set(f"Wave{wave}", configuration, order, namespace=f"Wave{wave}")
+        return actions.stack_set(f"Wave{wave}", configuration, order)
 
     def targets(self) -> dict[str, Any]:
         """The target accounts, or the OUs of service-managed StackSets."""
@@ -195,8 +197,9 @@ class Rollout:
                 "health": names.health_alarm(self.app),
                 "events": names.central_event_log_group(self.app),
                 "lookback_days": self.config.logging.event_retention_days,
-                "stack_set": names.stack_set(self.app, "app"),
-                "operation": f"#{{Wave{wave}.OperationId}}",
+                # Tells a rollback execution from a release.
+                # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
+                "execution": "#{codepipeline.PipelineExecutionId}",
                 "topic": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:"
                 + names.alert_topic(self.app),
             },
