@@ -9,7 +9,9 @@ what is allowed, before any template is built or written. Checks that need the d
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,6 +41,9 @@ from generator.config.sources import Folders, handler_problem, source_problem
 from generator.permissions import iam_data
 
 DEFAULT_CONFIG = "deployment.toml"
+MANAGED_BY = "stackset-serverless"
+MAX_TAGS = 40
+TAG_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
 
 # CodeDeploy's predefined Lambda deployment configurations.
 # https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
@@ -146,6 +151,9 @@ class Application(_Model):
     `<name>-artifacts`."""
     log_retention_days: int = 30
     log_level: LogLevel = "INFO"
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags of every resource that takes tags, and of the stack sets, beside
+    `application = <name>` and `managed-by = stackset-serverless`, which they may override."""
 
     @field_validator("name", "artifact_bucket_prefix")
     @classmethod
@@ -161,6 +169,31 @@ class Application(_Model):
     @classmethod
     def _retention(cls, value: int) -> int:
         return _check_retention(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        """AWS's rules for tags, and room for the defaults and a resource's own.
+        https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html"""
+        if len(value) > MAX_TAGS:
+            raise ValueError(f"at most {MAX_TAGS} tags (a resource takes 50, some set their own)")
+        for key, text in value.items():
+            if not 1 <= len(key) <= 128 or not TAG_RE.match(key):
+                raise ValueError(
+                    f"tag key {key!r} must have 1-128 letters, digits, spaces or _ . : / = + - @"
+                )
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r}: the aws: prefix is AWS's own")
+            if len(text) > 256 or not TAG_RE.match(text):
+                raise ValueError(
+                    f"tag {key!r}: the value must have at most 256 letters, digits, spaces "
+                    "or _ . : / = + - @"
+                )
+        return value
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        return {"application": self.name, "managed-by": MANAGED_BY, **self.tags}
 
     @field_validator("home_region")
     @classmethod
@@ -616,6 +649,13 @@ class Config(_Model):
 
     # The file it was read from; function sources are relative to its folder.
     _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
+
+    @property
+    def digest(self) -> str:
+        """What every template's metadata names as the config that made it: the values,
+        so that comments and layout do not count."""
+        values = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode("utf-8")
+        return hashlib.sha256(values).hexdigest()[:16]
 
     @field_validator("functions")
     @classmethod

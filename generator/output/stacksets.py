@@ -72,7 +72,10 @@ def _stack_set(
         "Capabilities": CAPABILITIES,
         "PermissionModel": "SELF_MANAGED",
         "ManagedExecution": {"Active": True},
-        "Tags": [{"Key": "application", "Value": config.application.name}],
+        "Tags": [
+            {"Key": key, "Value": value}
+            for key, value in sorted(config.application.all_tags.items())
+        ],
     }
     return definition
 

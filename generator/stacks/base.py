@@ -5,7 +5,9 @@ read and reads the parts it needs, so parts are built on demand, in any order, o
 stack's `contents` lists its parts in the order a reader meets them; `build` reads them
 all. Templates render with sorted keys and policies with sorted statements, so the order
 in which parts happen to be built never shows in the output. Every role built without a
-name is put under the application's IAM path (`vocabulary.role_path`).
+name is put under the application's IAM path (`vocabulary.role_path`), every resource
+that takes tags gets the config's, and the template's metadata names the generator's
+version and the config that made it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from troposphere import Template
+from troposphere import Export, Output, Template
 
+import generator
 from generator import vocabulary as names
+from generator.blocks import tags
 from generator.config import Config
 from generator.output.layout import Layout
 
@@ -51,6 +55,18 @@ class Stack:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def output(self, name: str, value: object, description: str) -> None:
+        """An output, exported as `<app>-<name>` for other stacks of the account and region
+        (one stack of each template runs in an account and region)."""
+        self.template.add_output(
+            Output(
+                name,
+                Value=value,
+                Description=description,
+                Export=Export(f"{self.app}-{name}"),
+            )
+        )
+
     def build(self) -> Template:
         for part in self.contents:
             getattr(self, part)
@@ -58,4 +74,14 @@ class Stack:
             unnamed = "RoleName" not in resource.properties
             if resource.resource_type == "AWS::IAM::Role" and unnamed:
                 resource.Path = names.role_path(self.app)
+        tags.apply(self.template, self.config.application.all_tags)
+        self.template.set_metadata(
+            {
+                "Generator": {
+                    "Name": generator.DISTRIBUTION,
+                    "Version": generator.__version__,
+                    "Config": self.config.digest,
+                }
+            }
+        )
         return self.template

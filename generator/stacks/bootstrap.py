@@ -24,7 +24,6 @@ from troposphere import (
     AWSHelperFn,
     GetAtt,
     Join,
-    Output,
     Parameter,
     Ref,
     Select,
@@ -131,12 +130,10 @@ class Bootstrap(Stack):
         # The target accounts' deployments read code (Lambda fetches it with the
         # deploying principal's credentials).
         bucket.grant_readers(self.readers, "TargetAccountsReadCode")
-        self.template.add_output(
-            Output(
-                "ArtifactBucketName",
-                Value=bucket.ref,
-                Description="Bucket the function zips are published to in this region.",
-            )
+        self.output(
+            "ArtifactBucketName",
+            bucket.ref,
+            "Bucket the function zips are published to in this region.",
         )
         return bucket
 
@@ -227,12 +224,10 @@ class Bootstrap(Stack):
                 ),
             )
         )
-        self.template.add_output(
-            Output(
-                "LogDestinationArn",
-                Value=GetAtt(destination, "Arn"),
-                Description="Subscription target for this region's application log groups.",
-            )
+        self.output(
+            "LogDestinationArn",
+            GetAtt(destination, "Arn"),
+            "Subscription target for this region's application log groups.",
         )
         return destination
 

@@ -29,7 +29,7 @@ from awacs.aws import (
     StringLike,
     StringNotEquals,
 )
-from troposphere import Output, Parameter, Sub
+from troposphere import Parameter, Sub
 
 from generator import vocabulary as names
 from generator.blocks import policies
@@ -219,7 +219,5 @@ class ExecutionRole(Stack):
 
     @cached_property
     def outputs(self) -> None:
-        self.template.add_output(Output("ExecutionRoleArn", Value=self.role.arn))
-        self.template.add_output(
-            Output("Version", Value=str(VERSION), Description="Regional templates check it.")
-        )
+        self.output("ExecutionRoleArn", self.role.arn, "StackSets deploys with this role.")
+        self.output("ExecutionRoleVersion", str(VERSION), "Regional templates check it.")

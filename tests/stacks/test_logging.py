@@ -338,7 +338,7 @@ def test_drift_schedules_run_every_instance_at_once_and_keep_what_fails(template
         }
         assert schedule["Properties"]["GroupName"] == {"Ref": "DriftScheduleGroup"}
     assert sorted(stack_sets) == ["shop-app", "shop-bootstrap"]
-    assert central["DriftScheduleGroup"]["Properties"] == {"Name": "shop-drift"}
+    assert central["DriftScheduleGroup"]["Properties"]["Name"] == "shop-drift"
     # Scheduler sends dead letters with the schedule's role: SendMessage on the queue, and
     # the producer's key permissions through SQS.
     granted = {s["Sid"]: s for s in only_statements(central["DriftCheckRole"])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from awacs import awslambda, cloudwatch
-from troposphere import Output, Parameter, codedeploy, ssm
+from troposphere import Parameter, Ref, codedeploy, ssm
 from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 
@@ -175,13 +175,13 @@ class RegionalApp(Stack):
 
     @cached_property
     def outputs(self) -> None:
-        self.template.add_output(
-            Output(
-                "ApiEndpoint",
-                Description="Base URL of the HTTP API in this region.",
-                Value=self.api.endpoint,
+        self.output("ApiEndpoint", self.api.endpoint, "Base URL of the HTTP API in this region.")
+        for parts in self.functions.values():
+            self.output(
+                f"{parts.id()}AliasArn",
+                Ref(parts.alias),
+                f"The live alias of {parts.name}: what routes and triggers invoke.",
             )
-        )
 
     @cached_property
     def execution_role_check(self) -> ssm.Parameter | None:

@@ -23,7 +23,6 @@ from awacs import sns as sns_actions
 from awacs.aws import ArnEquals, ArnLike, Bool, Condition, Principal, Statement, StringEquals
 from troposphere import (
     GetAtt,
-    Output,
     Ref,
     Sub,
     Template,
@@ -194,12 +193,8 @@ class CentralLogging(Stack):
         # built from the name, since the bucket refers to the key.
         # https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
         self.key.confine("s3", {"kms:EncryptionContext:aws:s3:arn": bucket.arn_by_name})
-        self.template.add_output(
-            Output(
-                "LogBucketName",
-                Value=bucket.ref,
-                Description="Central log archive: logs/<region>/<yyyy>/<MM>/<dd>/.",
-            )
+        self.output(
+            "LogBucketName", bucket.ref, "Central log archive: logs/<region>/<yyyy>/<MM>/<dd>/."
         )
         return bucket
 
@@ -322,7 +317,7 @@ class CentralLogging(Stack):
         )
         if readers.conditions:
             statement.Condition = Condition([StringEquals(readers.org_equals), *readers.conditions])
-        return self.template.add_resource(
+        bus = self.template.add_resource(
             events.EventBus(
                 "CentralEventBus",
                 Name=names.event_bus(self.app),
@@ -330,6 +325,8 @@ class CentralLogging(Stack):
                 Policy=policies.as_dict(policies.document(statement)),
             )
         )
+        self.output("EventBusArn", GetAtt(bus, "Arn"), "Every region's events arrive here.")
+        return bus
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
@@ -445,9 +442,7 @@ class CentralLogging(Stack):
                 ),
             )
         )
-        self.template.add_output(
-            Output("AlertTopicArn", Value=Ref(topic), Description="Where alerts are published.")
-        )
+        self.output("AlertTopicArn", Ref(topic), "Where alerts are published.")
         return topic
 
     @cached_property
@@ -473,13 +468,22 @@ class CentralLogging(Stack):
 
     @cached_property
     def dashboard(self) -> cw.Dashboard:
-        return self.template.add_resource(
+        board = self.template.add_resource(
             cw.Dashboard(
                 "Dashboard",
                 DashboardName=names.dashboard(self.app),
                 DashboardBody=dashboard.body(self.config, names.central_log_bucket(self.app)),
             )
         )
+        self.output(
+            "DashboardUrl",
+            Sub(
+                "https://${AWS::Region}.console.${AWS::URLSuffix}/cloudwatch/home"
+                "?region=${AWS::Region}#dashboards:name=${Dashboard}"
+            ),
+            "Every region's functions, API, rollout and logs on one page.",
+        )
+        return board
 
 
 def _event_log_policy() -> policies.Document:

@@ -30,7 +30,6 @@ from troposphere import (
     AWSHelperFn,
     GetAtt,
     Join,
-    Output,
     Ref,
     Sub,
     codeconnections,
@@ -512,7 +511,17 @@ class ReleasePipeline(Stack):
                 )
             ]
         pipeline = self.template.add_resource(codepipeline.Pipeline("Pipeline", **properties))
-        self.template.add_output(Output("PipelineName", Value=Ref(pipeline)))
+        self.output("PipelineName", Ref(pipeline), "The release pipeline.")
+        self.output("PipelineArtifactBucketName", self.artifacts.ref, "The pipeline's artifacts.")
+        self.output(
+            "ApprovalTopicArn", Ref(self.approvals), "Approval requests; subscribe approvers."
+        )
+        if self.config.pipeline.source == "codeconnections":
+            self.output(
+                "ConnectionArn",
+                self.source.arn,
+                "The source connection: approve it once in the console if it is PENDING.",
+            )
         return pipeline
 
     @cached_property
