@@ -1,4 +1,4 @@
-"""Benchmarks: issue 14's goal table from one run, and the handlers' timings.
+"""Benchmarks: the speed goals from one run, and the handlers' timings.
 
     .venv/bin/python -m bench                  # print the tables (Markdown) to stdout
     .venv/bin/python -m bench --write          # ... and (re)write bench/RESULTS.md
@@ -44,16 +44,18 @@ def machine_section() -> list[str]:
 
 def report(goal_lines: list[str], handler_lines: list[str], extra: list[str]) -> list[str]:
     return [
-        "## Goals (issue 14)",
+        "## Goals",
         "",
         "Whole processes as a user runs them, in a copy of the project with the "
         "repository's venv: `make templates` median of 5 (nothing changed; the lint cache "
         "warm from a first run) and of 3 (a function's code changed before each run); "
-        "generation only = `generate()` of the shipped config in a fresh interpreter, median "
-        "of 3, with its peak RSS; 34 regions x 28 functions = `python -m generator --no-cache`, "
-        "one run; `regions` median of 5; `make test` = the repository's suite, one run; "
-        "`pre-commit run --files functions/api/app.py` after a warming run; `make bench` = "
-        "this whole run.",
+        "generation only = `generate()` of the shipped config in a fresh interpreter (the "
+        "project's cache of derived facts warm from the first run), median of 3, with its "
+        "peak RSS; every target region x 28 functions = `python -m generator --no-cache`, "
+        "one run; `regions` median of 5; `make test` = the repository's suite, one run (its "
+        "lint cache, build/cache/tests, as earlier runs left it); `pre-commit run --files "
+        "functions/api/app.py` after a warming run; `make bench` = this whole run. Child "
+        "processes run without PYTHONDONTWRITEBYTECODE, as a user's shell does.",
         "",
         *goal_lines,
         "",

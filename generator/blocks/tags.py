@@ -14,12 +14,22 @@ from typing import Any
 
 from troposphere import Tags, Template
 
+from generator.output import derived
+
 SCHEMA_REGION = "us-east-1"
 
 
 @cache
 def tag_form(resource_type: str) -> str | None:
-    """ "list", "map", or None for a type that takes no tags (or not as `Tags`)."""
+    """`list`, `map`, or None for a type that takes no tags (or not as `Tags`); kept with
+    the derived facts, so that cfn-lint's schemas load only for a type not seen before."""
+    form: str | None = derived.fact(
+        f"schema.tag_form:{resource_type}", lambda: _tag_form(resource_type)
+    )
+    return form
+
+
+def _tag_form(resource_type: str) -> str | None:
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped, unused-ignore]
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema

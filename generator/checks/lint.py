@@ -54,11 +54,14 @@ CACHE_VARIABLE = "GENERATOR_LINT_CACHE"
 # cfn-lint's cost of one more region in the same call, relative to the first (measured:
 # about 1.3 s per region on a template that takes 7.5 s in one).
 EXTRA_REGION_COST = 0.2
-# The most regions one cfn-lint call checks. cfn-lint shares the work of one call across
-# its regions: a large template costs about as much in 8 regions as in 1, 1.4 times as
-# much in 15 and 4 times in 30 (a value with several region-dependent parts is checked
-# for every combination of them), so 30 regions are linted as two calls of 15.
+# The most regions one cfn-lint call checks, for a template of CHUNK_BYTES or more.
+# cfn-lint shares the work of one call across its regions: a large template costs about
+# as much in 8 regions as in 1, 1.4 times as much in 15 and 4 times in 30 (a value with
+# several region-dependent parts is checked for every combination of them), so its 30
+# regions are linted as two calls of 15. A smaller template costs little more in 30
+# regions than in 1, and is linted in one call.
 REGIONS_PER_CALL = 15
+CHUNK_BYTES = 256_000
 
 
 @dataclass(frozen=True, order=True)
@@ -138,6 +141,7 @@ def cache_key(body: str, regions: Sequence[str], version: str | None = None) -> 
         "regions": sorted(set(regions)),
         "cfn-lint": version or cfn_lint_version(),
         "rules": RULE_CONFIGURATION,
+        "chunks": [REGIONS_PER_CALL, CHUNK_BYTES],  # how the regions are split (`split`)
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
@@ -235,14 +239,15 @@ def _lint_jobs(
 
 
 def split(jobs: Sequence[Job]) -> list[tuple[int, Job]]:
-    """(job index, unit) pairs, costliest first. A job of more than REGIONS_PER_CALL
-    regions is linted in even chunks of its (sorted) regions: the chunks depend on the
-    regions alone, never on the number of workers, so a job's findings (the union of its
-    chunks') are the same on any machine, as its cache key promises."""
+    """(job index, unit) pairs, costliest first. A job of CHUNK_BYTES or more and more
+    than REGIONS_PER_CALL regions is linted in even chunks of its (sorted) regions: the
+    chunks depend on the job alone, never on the number of workers, so a job's findings
+    (the union of its chunks') are the same on any machine, as its cache key promises."""
     units: list[tuple[int, Job]] = []
     for index, job in enumerate(jobs):
         count = len(job.regions)
-        chunks = max(1, ceil(count / REGIONS_PER_CALL))
+        large = len(job.body) >= CHUNK_BYTES
+        chunks = max(1, ceil(count / REGIONS_PER_CALL)) if large else 1
         for chunk in range(chunks):
             regions = job.regions[chunk * count // chunks : (chunk + 1) * count // chunks]
             units.append((index, Job(job.name, job.body, regions)))
