@@ -27,18 +27,11 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-from policy_sentry.querying.actions import (
-    get_action_data,
-    get_actions_that_support_wildcard_arns_only,
-)
-from policy_sentry.querying.all import get_all_service_prefixes
 
 from generator.checks import Finding, Template, resources
 from generator.permissions import iam_data
@@ -88,22 +81,6 @@ class Audit:
     findings: list[Finding] = field(default_factory=list)
     statements: int = 0
     actions: int = 0
-
-
-@functools.cache
-def _services() -> frozenset[str]:
-    return frozenset(get_all_service_prefixes())
-
-
-@functools.cache
-def _action_exists(service: str, name: str) -> bool:
-    return bool(get_action_data(service, name))
-
-
-@functools.cache
-def _wildcard_only(service: str) -> frozenset[str]:
-    """Lowercased `service:Action` names that support no resource ARN."""
-    return frozenset(a.lower() for a in get_actions_that_support_wildcard_arns_only(service))
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -177,14 +154,14 @@ def _action_problems(action: Any, allow: bool) -> Iterator[str]:
     if not service or not name:
         yield f"malformed action {action!r}"
         return
-    if service.lower() not in _services():
+    if service.lower() not in iam_data.services():
         yield f"unknown service {service!r} in action {action}"
         return
     if "*" in name or "?" in name:
         if allow:
             yield f"action wildcard {action} in an Allow"
         return
-    if not _action_exists(service.lower(), name):
+    if not iam_data.exists(action):
         yield f"unknown action {action}"
 
 
@@ -193,12 +170,7 @@ def _literal_actions(actions: list[Any]) -> list[str]:
     return [
         a
         for a in actions
-        if isinstance(a, str)
-        and ":" in a
-        and "*" not in a
-        and "?" not in a
-        and a.split(":", 1)[0].lower() in _services()
-        and _action_exists(a.split(":", 1)[0].lower(), a.split(":", 1)[1])
+        if isinstance(a, str) and ":" in a and "*" not in a and "?" not in a and iam_data.exists(a)
     ]
 
 
@@ -295,8 +267,7 @@ def _statement_problems(statement: dict[str, Any], kind: str) -> Iterator[str]:
     named = ", ".join(map(str, actions))
     if kind != KEY and "*" in _as_list(statement.get("Resource", [])):
         for action in literal:
-            service = action.split(":", 1)[0].lower()
-            if action.lower() not in _wildcard_only(service):
+            if not iam_data.wildcard_only(action):
                 yield f"{action} on Resource '*', but it supports resource ARNs: name them"
         if not str(statement.get("Sid", "")).endswith(WILDCARD_SID_SUFFIX):
             yield f"{named} on Resource '*' in a statement whose Sid does not end in WildcardOnly"

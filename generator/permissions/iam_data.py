@@ -53,6 +53,22 @@ def canonical(action: str) -> str | None:
     return found
 
 
+def services() -> frozenset[str]:
+    """Every service prefix IAM knows."""
+
+    def compute() -> list[str]:
+        from policy_sentry.querying.all import get_all_service_prefixes
+
+        return sorted(get_all_service_prefixes())
+
+    return _frozen("iam.services", compute)
+
+
+def exists(action: str) -> bool:
+    """Whether IAM knows the action (any case)."""
+    return canonical(action) is not None
+
+
 def _wildcard_only(service: str) -> frozenset[str]:
     def compute() -> list[str]:
         from policy_sentry.querying.actions import get_actions_that_support_wildcard_arns_only
