@@ -1,4 +1,5 @@
-"""Benchmarks: the speed goals from one run, and the handlers' timings.
+"""Benchmarks: the speed goals from one run, the functions one application stack
+holds, and the handlers' timings.
 
     .venv/bin/python -m bench                  # print the tables (Markdown) to stdout
     .venv/bin/python -m bench --write          # ... and (re)write bench/RESULTS.md
@@ -23,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import goals, handlers
+from bench import capacity, goals, handlers
 from bench.configs import Workspace, region_sets
 from bench.measure import REPO_ROOT, maxrss_mb, progress
 
@@ -42,7 +43,9 @@ def machine_section() -> list[str]:
     ]
 
 
-def report(goal_lines: list[str], handler_lines: list[str], extra: list[str]) -> list[str]:
+def report(
+    goal_lines: list[str], capacity_lines: list[str], handler_lines: list[str], extra: list[str]
+) -> list[str]:
     return [
         "## Goals",
         "",
@@ -58,6 +61,16 @@ def report(goal_lines: list[str], handler_lines: list[str], extra: list[str]) ->
         "processes run without PYTHONDONTWRITEBYTECODE, as a user's shell does.",
         "",
         *goal_lines,
+        "",
+        "## Functions per application stack",
+        "",
+        "The most functions app.json holds under CloudFormation's 500 resources, each "
+        "function with one route, by logging mode and subscription kind: generated (not "
+        "linted) with 1 and 2 functions for the cost of one more, then with the most that "
+        "fit and one more. Single account (OU targets give the same counts: a subscription "
+        "role more, the execution role's version check fewer).",
+        "",
+        *capacity_lines,
         "",
         "## Lambda handlers",
         "",
@@ -106,10 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     results = goals.measure_all(with_tests=not args.no_tests)
+    capacity_lines = capacity.table(capacity.measure())
     handler_lines = handlers.handler_table(handlers.bench_handlers(args.calls))
     extra = matrix_lines(None) if args.matrix else []
     total = time.perf_counter() - started
-    lines = report(goals.table(results, total), handler_lines, extra)
+    lines = report(goals.table(results, total), capacity_lines, handler_lines, extra)
     lines += ["", f"Total run {total:.1f} s; this process's peak RSS {maxrss_mb():.0f} MB."]
     print("\n".join(lines))
     if args.write:

@@ -137,6 +137,33 @@ def central_event_log_group(app: str) -> str:
     return f"/aws/events/{app}-central"
 
 
+def firehose_error_log_group(app: str) -> str:
+    """Where the Firehose streams log their delivery errors: on the log path itself, so
+    no subscription may read it (it would feed the streams their own errors)."""
+    return f"/aws/kinesisfirehose/{app}-central-logs"
+
+
+def account_subscription_policy(app: str) -> str:
+    """The account-level subscription filter policy of a target account and region."""
+    return f"{app}-central-logs"
+
+
+def centralization_rule(app: str) -> str:
+    """The organization's centralization rule of this application ([0-9A-Za-z-] only)."""
+    return f"{app}-logs"
+
+
+def centralized_prefix(app: str) -> str:
+    """Where the centralization rule writes its copies in the central account."""
+    return f"/central/{app}/"
+
+
+def centralized_log_group(app: str, account: str, region: str, source: str) -> str:
+    """The copy of `source` (of `account` and `region`): the rule's LogGroupNamePattern
+    with its variables filled in."""
+    return f"{centralized_prefix(app)}{account}/{region}{source}"
+
+
 def event_bus(app: str) -> str:
     return f"{app}-central"
 

@@ -27,7 +27,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import AWSHelperFn, GetAtt, Ref, Sub, Template, kms
+from troposphere import AWSHelperFn, GetAtt, Ref, Sub, Tags, Template, kms
 
 from generator.blocks import checkov, policies
 from generator.blocks.principals import Readers
@@ -104,6 +104,7 @@ class Key:
         self._confined: dict[str, dict[str, object]] = {}
         # The ARNs of the log groups this key encrypts, for `allow_logs(own_groups=True)`.
         self.log_groups: list[AWSHelperFn] = []
+        self._tags: dict[str, str] = {}
         self.resource = template.add_resource(
             kms.Key(
                 title,
@@ -124,6 +125,11 @@ class Key:
     @property
     def arn(self) -> GetAtt:
         return GetAtt(self.resource, "Arn")
+
+    def tag(self, name: str, value: str) -> None:
+        """A tag a service looks for on the key (e.g. to be let use it)."""
+        self._tags[name] = value
+        self.resource.Tags = Tags(**dict(sorted(self._tags.items())))
 
     def grant(
         self,

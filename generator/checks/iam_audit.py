@@ -71,6 +71,12 @@ DOCUMENTED_WILDCARDS = {
     "CloudWatchLogsEncryptsCentralGroups": (
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"
     ),
+    # The same statement for the log groups a centralization rule creates in the central
+    # account, which the centralization guide sends to that page ("Set permissions on the
+    # KMS key").
+    "CloudWatchLogsEncryptsCentralizedCopies": (
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"
+    ),
 }
 
 

@@ -35,6 +35,12 @@ MAX_STAGE_ACTIONS = 50
 # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html
 MAX_FILTER_PATTERN_CHARS = 1_024
 WAVE_FILTER = re.compile(r"Wave(\d+)HealthFilter")
+# How many functions with one route each the application stack holds, measured by
+# tests/checks/test_quotas.py: a subscription filter per log group costs a function 2
+# of its 17 resources; with one account-level policy per account and region (or
+# centralization alone) a function takes 15.
+FUNCTIONS_WITH_FILTERS = 28
+FUNCTIONS_WITHOUT_FILTERS = 32
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,10 @@ def problems(name: str, template: dict[str, Any], delivery: Delivery) -> list[st
     ):
         count = len(template.get(section, {}))
         if count > limit:
+            advice = _functions_advice(template) if section == "Resources" else ""
             found.append(
                 f"{name}: {count} {section.lower()}, over CloudFormation's limit of "
-                f"{limit} per template"
+                f"{limit} per template{advice}"
             )
     body = size(template)
     if body > delivery.limit:
@@ -80,6 +87,28 @@ def problems(name: str, template: dict[str, Any], delivery: Delivery) -> list[st
         found += _stage_actions(name, resource)
         found += _filter_pattern(name, logical_id, resource)
     return found
+
+
+def _functions_advice(template: dict[str, Any]) -> str:
+    """For the application stack (one deployment group per function): how many functions
+    fit with the template's kind of log subscription, and what makes room."""
+    kinds = [r.get("Type") for r in template.get("Resources", {}).values()]
+    functions = kinds.count("AWS::CodeDeploy::DeploymentGroup")
+    if not functions:
+        return ""
+    if "AWS::Logs::SubscriptionFilter" in kinds:
+        return (
+            f" ({functions} functions): a subscription filter per log group costs each "
+            f"function 2 resources, so {FUNCTIONS_WITH_FILTERS} functions with one route "
+            f'each fit; logging.subscription = "account" (one policy per account and '
+            f"region) fits {FUNCTIONS_WITHOUT_FILTERS}; or split the application into "
+            "several configs"
+        )
+    return (
+        f" ({functions} functions): without a subscription filter per log group, "
+        f"{FUNCTIONS_WITHOUT_FILTERS} functions with one route each fit; split the "
+        "application into several configs"
+    )
 
 
 def _filter_pattern(name: str, logical_id: str, resource: dict[str, Any]) -> list[str]:

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from generator.config import arns, bucket_names, routes
+from generator.config import arns, bucket_names, centralization, routes
 from generator.config.errors import FieldErrors, Loc, nearest
 from generator.config.regions import (
     POWERTOOLS_REGIONS,
@@ -382,9 +382,28 @@ class Targets(_Model):
         return self.bake_minutes
 
 
-class Logging(_Model):
-    """The central log archive and alerting in the home region."""
+LoggingMode = Literal["firehose", "centralization", "both"]
+Subscription = Literal["log-group", "account"]
+# A KMS key ARN (the key of a centralization rule's backup copies).
+KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$"
 
+
+class Logging(_Model):
+    """How the application's logs reach the home region; the archive and alerting there."""
+
+    mode: LoggingMode = "firehose"
+    """`firehose`: every log group subscribed to its region's CloudWatch Logs destination,
+    a Firehose stream per region into the S3 archive. `centralization`: an organization's
+    CloudWatch Logs centralization rule copies the log groups into the central account and
+    home region, searchable with Logs Insights. `both`: the two."""
+    subscription: Subscription = "log-group"
+    """How log groups reach the Firehose path: a subscription filter per log group, or one
+    account-level subscription policy per target account and region."""
+    backup_region: str | None = None
+    """A second region of the central account that the centralization rule copies to."""
+    backup_key_arn: Annotated[str, Field(pattern=KEY_ARN_PATTERN)] | None = None
+    """A KMS key of the central account in `backup_region` for the backup copies; unset,
+    the rule names none."""
     transition_to_ia_days: Annotated[int, Field(ge=30)] = 30
     transition_to_glacier_days: Annotated[int, Field(ge=31)] = 90
     expire_days: Annotated[int, Field(ge=32)] = 365
@@ -397,6 +416,55 @@ class Logging(_Model):
     @classmethod
     def _retention(cls, value: int) -> int:
         return _check_retention(value)
+
+    @field_validator("backup_region")
+    @classmethod
+    def _backup_region(cls, value: str | None) -> str | None:
+        return None if value is None else _check_region(value, commercial_regions())
+
+    @property
+    def firehose(self) -> bool:
+        """Log groups reach the S3 archive through the regions' Firehose streams."""
+        return self.mode != "centralization"
+
+    @property
+    def centralized(self) -> bool:
+        """A centralization rule copies log groups into the central account."""
+        return self.mode != "firehose"
+
+    @model_validator(mode="after")
+    def _fits_the_mode(self) -> Logging:
+        """Keys of the path the mode does not build are refused, not ignored."""
+        problems: list[tuple[Loc, str]] = []
+        if not self.firehose and "subscription" in self.model_fields_set:
+            problems.append(
+                (
+                    ("subscription",),
+                    "applies to the Firehose path, which mode = 'centralization' does not "
+                    "build (the rule copies log groups without subscriptions): remove it, or "
+                    "use mode = 'both'",
+                )
+            )
+        for key in ("backup_region", "backup_key_arn"):
+            if not self.centralized and getattr(self, key) is not None:
+                problems.append(
+                    ((key,), "is a setting of the centralization rule: use mode = "
+                     "'centralization' or 'both', or remove it")
+                )  # fmt: skip
+        if self.backup_key_arn is not None and self.centralized:
+            if self.backup_region is None:
+                problems.append((("backup_key_arn",), "needs backup_region, the key's region"))
+            elif self.backup_key_arn.split(":")[3] != self.backup_region:
+                problems.append(
+                    (
+                        ("backup_key_arn",),
+                        f"is a key of {self.backup_key_arn.split(':')[3]}; the rule needs one "
+                        f"in backup_region ({self.backup_region})",
+                    )
+                )
+        if problems:
+            raise FieldErrors(problems)
+        return self
 
     @model_validator(mode="after")
     def _ordered(self) -> Logging:
@@ -695,9 +763,82 @@ class Config(_Model):
                         )
                     )
                 owners[route] = name
+        problems += self._centralization_problems()
         if problems:
             raise FieldErrors(problems)
         return self
+
+    def _centralization_problems(self) -> list[tuple[Loc, str]]:
+        """A centralization rule is an organization's, lives in the home region, reads the
+        target regions and writes the backup region: all must offer its resource type.
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatchLogs_Centralization.html
+        """
+        logging, targets = self.logging, self.targets
+        if not logging.centralized:
+            return []
+        if targets.organization_id is None:
+            return [
+                (
+                    ("targets", "organization_id"),
+                    f"is required with logging.mode = {logging.mode!r}: a CloudWatch Logs "
+                    "centralization rule copies log groups between the accounts of an AWS "
+                    "Organizations organization only; set it to the organization (o-...) of "
+                    "the central and target accounts, or use logging.mode = 'firehose'",
+                )
+            ]
+        problems: list[tuple[Loc, str]] = []
+        home = self.application.home_region
+        wanted = [*targets.regions, home, *filter(None, [logging.backup_region])]
+        missing = centralization.unavailable(dict.fromkeys(wanted))
+        if missing:
+            problems.append(
+                (
+                    ("logging", "mode"),
+                    f"{logging.mode!r} needs {centralization.RULE_TYPE}, which CloudFormation "
+                    f"does not offer in {', '.join(missing)} ({centralization.schema_source()}); "
+                    "remove those regions from targets.regions (or choose another "
+                    "home_region or backup_region), or use logging.mode = 'firehose'",
+                )
+            )
+        if logging.backup_region == home:
+            problems.append(
+                (
+                    ("logging", "backup_region"),
+                    f"is the home region ({home}), where the rule's first copy already is: "
+                    "name another region",
+                )
+            )
+        if (
+            logging.firehose
+            and logging.subscription == "account"
+            and logging.backup_region in targets.regions
+            and (targets.central_account is None or targets.central_account in targets.accounts)
+        ):
+            # The copies of the backup region would reach the archive a second time through
+            # the central account's own account-level policy there (see telemetry.py).
+            problems.append(
+                (
+                    ("logging", "backup_region"),
+                    "is a target region where the central account runs the application "
+                    "with an account-level subscription policy, which would send the backup "
+                    "copies of every account and region to the archive a second time: name "
+                    "a region that is not a target, or use logging.subscription = 'log-group'",
+                )
+            )
+        central = targets.central_account
+        key = logging.backup_key_arn
+        if key is not None and central is not None and key.split(":")[4] != central:
+            problems.append(
+                (
+                    ("logging", "backup_key_arn"),
+                    f"belongs to account {key.split(':')[4]}; the rule needs a key of the "
+                    f"central account ({central})",
+                )
+            )
+        scope = centralization.scope_problem(targets)
+        if scope is not None:
+            problems.append((("logging", "mode"), scope))
+        return problems
 
     @property
     def function_names(self) -> list[str]:

@@ -23,7 +23,8 @@ from generator.output.layout import Layout
 ACCOUNT, CENTRAL = "111111111111", "222222222222"
 FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
-# routeless functions, each pipeline source, the optional administration role and alerts.
+# routeless functions, each pipeline source, the optional administration role and alerts,
+# each logging mode (the Firehose path, the centralization rule) and subscription kind.
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
@@ -39,6 +40,7 @@ VARIANTS: tuple[dict[str, Any], ...] = (
             "central_account": CENTRAL,
         },
         "pipeline": {"source": "s3", "create_stackset_admin_role": False},
+        "logging": {"mode": "both", "subscription": "account", "backup_region": "us-west-2"},
         "functions": {"api": FUNCTION},
     },
     {

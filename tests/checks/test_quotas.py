@@ -18,20 +18,72 @@ from tests.config.support import tree_digest
 from tests.conftest import FIXTURES
 
 
-def functions_config(tmp_path, count: int) -> str:
+def functions_config(tmp_path, count: int, logging: dict | None = None) -> str:
     """`count` functions with one route each, and the health path that route serves."""
     functions = {}
     for i in range(1, count + 1):
         name = f"f{i:02d}"
         shutil.copytree(FIXTURES / "functions" / "api", tmp_path / name)
         functions[name] = {"source": name, "routes": [f"GET /{name}"], "health_path": f"/{name}"}
-    return tomli_w.dumps({"application": {"name": "shop"}, "functions": functions})
+    raw = {"application": {"name": "shop"}, "functions": functions}
+    if logging:
+        raw["logging"] = logging
+        if logging.get("mode", "firehose") != "firehose":
+            raw["targets"] = {"organization_id": "o-a1b2c3d4e5"}
+    return tomli_w.dumps(raw)
 
 
-@pytest.mark.parametrize("count, fits", [(28, True), (29, False)])
-def test_functions_per_application_stack(count, fits, tmp_path, capsys):
+FILTERS = (
+    "a subscription filter per log group costs each function 2 resources, so 28 functions "
+    'with one route each fit; logging.subscription = "account" (one policy per account and '
+    "region) fits 32; or split the application into several configs"
+)
+OVER = "resources, over CloudFormation's limit of 500 per template"
+NO_FILTERS = (
+    "without a subscription filter per log group, 32 functions with one route each fit; "
+    "split the application into several configs"
+)
+
+
+@pytest.mark.parametrize(
+    "logging, count, fits, message",
+    [
+        ({}, limits.FUNCTIONS_WITH_FILTERS, True, None),
+        (
+            {},
+            29,
+            False,
+            f"508 {OVER} (29 functions): {FILTERS}",
+        ),
+        ({"subscription": "account"}, limits.FUNCTIONS_WITHOUT_FILTERS, True, None),
+        (
+            {"subscription": "account"},
+            33,
+            False,
+            f"510 {OVER} (33 functions): {NO_FILTERS}",
+        ),
+        ({"mode": "centralization"}, 32, True, None),
+        (
+            {"mode": "centralization"},
+            33,
+            False,
+            f"509 {OVER} (33 functions): {NO_FILTERS}",
+        ),
+    ],
+    ids=[
+        "filters-28",
+        "filters-29",
+        "account-32",
+        "account-33",
+        "centralization-32",
+        "centralization-33",
+    ],
+)
+def test_functions_per_application_stack(logging, count, fits, message, tmp_path, capsys):
+    """The most functions one application stack holds, with one route each, in each kind
+    of log subscription; one more is refused, saying what fits and what makes room."""
     path = tmp_path / "deployment.toml"
-    path.write_text(functions_config(tmp_path, count))
+    path.write_text(functions_config(tmp_path, count, logging))
     out = tmp_path / "templates"
     out.mkdir()
     (out / "app.json").write_text("{}\n")
@@ -44,7 +96,7 @@ def test_functions_per_application_stack(count, fits, tmp_path, capsys):
         assert code == 1 and "is stale" in err  # built, linted, and only differs from disk
     else:
         assert code == 2
-        assert "app.json: 508 resources, over CloudFormation's limit of 500 per template" in err
+        assert f"app.json: {message}" in err
         assert "Traceback" not in err
     assert tree_digest(out) == before
 

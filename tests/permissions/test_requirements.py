@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,9 @@ def _more_regions(raw: Raw) -> None:
 
 
 def _multi_account(raw: Raw) -> None:
+    """Two target accounts, and an e-mail subscription to the alert topic."""
     raw["targets"].update(accounts=["111111111111", "222222222222"], central_account=CENTRAL)
+    raw.setdefault("logging", {})["alert_email"] = "oncall@example.com"
 
 
 def _organization(raw: Raw) -> None:
@@ -77,6 +80,30 @@ def _long_names(raw: Raw) -> None:
     }
 
 
+def _logging(mode: str, subscription: str | None = None) -> Callable[[Raw], None]:
+    """A logging mode (and subscription kind); centralization needs the organization."""
+
+    def edit(raw: Raw) -> None:
+        raw.setdefault("logging", {})["mode"] = mode
+        if subscription is not None:
+            raw["logging"]["subscription"] = subscription
+        raw["targets"].setdefault("organization_id", ORG)
+
+    return edit
+
+
+def _both(*edits: Callable[[Raw], None]) -> Callable[[Raw], None]:
+    def edit(raw: Raw) -> None:
+        for each in edits:
+            each(raw)
+
+    return edit
+
+
+def _account_subscriptions(raw: Raw) -> None:
+    raw.setdefault("logging", {})["subscription"] = "account"
+
+
 ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {
     CENTRAL: (f"{ORG}/r-ab12/",)
 }
@@ -86,6 +113,34 @@ SHAPES: dict[str, Shape] = {
     "multi-account": Shape(_multi_account, rq.Accounts(CENTRAL, ("111111111111", "222222222222"))),
     "organization": Shape(_organization, rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)),
     "long-names": Shape(_long_names, rq.Accounts(SINGLE, (SINGLE,))),
+    # Every logging mode and subscription kind, in single-account, multi-account and
+    # organization shapes (an organization's accounts for centralization).
+    "account-subscription": Shape(_account_subscriptions, rq.Accounts(SINGLE, (SINGLE,))),
+    "centralization": Shape(
+        _logging("centralization"),
+        rq.Accounts(SINGLE, (SINGLE,), ORG, {SINGLE: (f"{ORG}/r-ab12/",)}),
+    ),
+    "both-accounts": Shape(
+        _logging("both", "account"),
+        rq.Accounts(SINGLE, (SINGLE,), ORG, {SINGLE: (f"{ORG}/r-ab12/",)}),
+    ),
+    "multi-account-both-accounts": Shape(
+        _both(_multi_account, _logging("both", "account")),
+        rq.Accounts(
+            CENTRAL,
+            ("111111111111", "222222222222"),
+            ORG,
+            {a: (f"{ORG}/r-ab12/",) for a in (CENTRAL, "111111111111", "222222222222")},
+        ),
+    ),
+    "organization-both-log-groups": Shape(
+        _both(_organization, _logging("both")),
+        rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS),
+    ),
+    "organization-both-accounts": Shape(
+        _both(_organization, _logging("both", "account")),
+        rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS),
+    ),
 }
 
 # Calls denied by the current templates: "<shape>/<principal>/<call>" patterns (fnmatch)
@@ -199,7 +254,9 @@ def test_the_principals_of_the_system_are_all_modelled() -> None:
         "pre-traffic-hook-role",
         "function-role",
         "log-destination-role",
+        "log-subscription-role",
         "firehose-delivery-role",
+        "logs-encrypts-centralized-copies",
         "event-forwarding-role",
         "logs-service-encrypts-log-groups",
         "eventbridge-publishes-alerts",
@@ -321,6 +378,45 @@ def test_cross_account_call_needs_the_resource_policy(
     outcomes = result["subscribe-central-destination"]
     assert outcomes and not any(o.allowed for o in outcomes)
     assert all(o.decision and "cross-account" in o.decision.reason for o in outcomes)
+
+
+def test_account_policies_need_put_account_policy_on_the_destination(
+    write_config: Callable[..., Path],
+) -> None:
+    """The destination policy of a filter per log group (PutSubscriptionFilter alone)
+    refuses the target accounts' account-level policies."""
+    config = config_module.load(write_config(_both(_multi_account, _account_subscriptions)))
+    built = generate(config)
+    data = copy.deepcopy(built.data)
+    destination = data["bootstrap.json"]["Resources"]["LogDestination"]["Properties"]
+    both = json.dumps(
+        ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"], separators=(",", ":")
+    )
+    (tail,) = [
+        part["Fn::Sub"]
+        for part in destination["DestinationPolicy"]["Fn::Join"][1]
+        if "Fn::Sub" in part
+    ]
+    assert both in tail[0]
+    tail[0] = tail[0].replace(both, '"logs:PutSubscriptionFilter"')
+    parts = (config, data, dict(built.files))
+    result = _evaluate(parts, "stackset-execution-app", SHAPES["multi-account"].accounts)
+    outcomes = result["account-policy-to-central-destination"]
+    assert len(outcomes) == 6 and not any(o.allowed for o in outcomes)
+
+
+def test_no_account_policy_where_the_copies_land(
+    outcomes: Callable[[str], tuple[rq.World, dict[tuple[str, str], list[rq.Outcome]]]],
+) -> None:
+    """Logs both centralized and sent down the Firehose path by account-level policies, in
+    one account: the central account's home region has no policy (its copies of every
+    region would travel the path again), the other regions have one."""
+    _, grouped = outcomes("both-accounts")
+    where = sorted(
+        o.where
+        for o in grouped[("stackset-execution-app", "account-policy-to-central-destination")]
+    )
+    assert where == [f"{SINGLE}:ap-southeast-2", f"{SINGLE}:us-east-1"]
 
 
 def test_missing_resource_is_a_failed_call_not_a_crash(

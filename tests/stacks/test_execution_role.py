@@ -21,6 +21,8 @@ from tests.conftest import resources_of_type
 RECORDED = {
     # 4: roles under the application's path; a version check per template
     4: "3f1df77ae2cdb57523d4e895ca4cf6f799e90f32b2471ae687d1ae511b6add65",
+    # 5: account-level subscription filter policies (logging.subscription = "account")
+    5: "be77e759db24c00711c46394fa87b2cad28eebaf602dc938c66140cd6239a5ad",
 }
 
 

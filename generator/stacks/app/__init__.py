@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from awacs import awslambda, cloudwatch
-from troposphere import Parameter, Ref, codedeploy, ssm
+from troposphere import Parameter, Ref, codedeploy, logs, ssm
 from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 
@@ -39,6 +39,7 @@ class RegionalApp(Stack):
         "deploy_role",
         "api",
         "functions",
+        "log_subscription",
         "health",
         "event_forwarding",
         "outputs",
@@ -70,7 +71,7 @@ class RegionalApp(Stack):
     @cached_property
     def central_logs(self) -> telemetry.CentralLogs:
         return telemetry.CentralLogs(
-            self.template, self.config, self.logs_key, self.central_account
+            self.template, self.config, self.logs_key, self.central_account, self.home_region
         )
 
     @property
@@ -149,6 +150,12 @@ class RegionalApp(Stack):
         for parts in built.values():
             parts.build()
         return built
+
+    @cached_property
+    def log_subscription(self) -> logs.AccountPolicy | None:
+        """This account and region's account-level subscription, when the config asks for
+        one instead of a filter per log group."""
+        return self.central_logs.account_subscription
 
     @cached_property
     def health(self) -> cw.CompositeAlarm:

@@ -1,21 +1,25 @@
 """How the regional application ships its logs and events to the home region.
 
-Log groups are encrypted with a regional key and subscribed to the central account's
-CloudWatch Logs destination in the same region (a destination must be in the log
-group's region; its Firehose target is in the home region). Deployment, alarm, stack and
-drift events go from this account's default bus to the central bus in the home region.
+Log groups are encrypted with a regional key. On the Firehose path they are subscribed to
+the central account's CloudWatch Logs destination in the same region (a destination must
+be in the log group's region; its Firehose target is in the home region), one filter per
+group or one account-level policy; with centralization, the organization's rule copies
+them. Deployment, alarm, stack and drift events go from this account's default bus to the
+central bus in the home region.
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CrossAccountSubscriptions.html
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import cached_property
 
 from awacs import events as events_actions
 from awacs import logs as logs_actions
 from awacs.aws import ArnLike
-from troposphere import Parameter, Ref, Sub, Template, events, logs
+from troposphere import And, Condition, Equals, Not, Or, Parameter, Ref, Sub, Template, events, logs
 
 from generator import vocabulary as names
 from generator.blocks import parameters, policies, roles
@@ -23,6 +27,11 @@ from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
 from generator.blocks.roles import Role
 from generator.config import Config
+from generator.output.render import compact
+
+# The central account's home region: where the centralization rule writes its copies.
+CENTRAL_HOME_REGION = "CentralAccountHomeRegion"
+ACCOUNT_SUBSCRIPTION_HERE = "AccountSubscriptionHere"
 
 
 def logs_key(template: Template, app: str) -> Key:
@@ -38,33 +47,57 @@ def logs_key(template: Template, app: str) -> Key:
 
 
 class CentralLogs:
-    """Subscribes log groups to the central account's destination in this region.
+    """How this stack's log groups reach the central account, by `logging.mode`.
+
+    - Firehose path (`firehose`, `both`): each log group is subscribed to the central
+      account's CloudWatch Logs destination in this region, by a filter of its own
+      (`subscription = "log-group"`) or by one account-level subscription filter policy
+      of this account and region (`"account"`), which covers every log group but those
+      it excludes.
+    - Centralization (`centralization`, `both`): the organization's rule in the logging
+      stack copies the log groups; nothing here takes part.
 
     When the destination admits an organization (OU targets), CloudWatch Logs requires a
-    role of the sender's account on each subscription filter, which it assumes to check
-    that the sender may send: "The role must exist in the sender account, and you specify
-    the ARN of this role in the subscription filter." Its one permission is PutLogEvents on
-    the subscribed log groups. With account targets the destination names the accounts
-    and no role is needed.
+    role of the sender's account on each subscription, which it assumes to check that the
+    sender may send: "The role must exist in the sender account, and you specify the ARN
+    of this role in the subscription filter." Its one permission is PutLogEvents on the
+    subscribed log groups (every group of the region, for an account-level policy). With
+    account targets the destination names the accounts and no role is needed.
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilter-IAMrole.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters-AccountLevel.html
     """
 
     def __init__(
-        self, template: Template, config: Config, key: Key, central: parameters.CentralAccount
+        self,
+        template: Template,
+        config: Config,
+        key: Key,
+        central: parameters.CentralAccount,
+        home_region: Parameter,
     ) -> None:
         self.template = template
         self.config = config
         self.key = key
         self.central = central
-        self.destination = central.arn(
-            "logs", f"destination:{names.logs_destination(config.application.name)}"
-        )
+        self.home_region = home_region
+        self.app = config.application.name
+        self.destination = central.arn("logs", f"destination:{names.logs_destination(self.app)}")
         # The subscription role's one statement; each subscribed group adds itself.
         self.put_events = policies.allow("PutSubscribedLogEvents", [logs_actions.PutLogEvents], [])
 
+    @property
+    def per_log_group(self) -> bool:
+        logging = self.config.logging
+        return logging.firehose and logging.subscription == "log-group"
+
+    @property
+    def per_account(self) -> bool:
+        logging = self.config.logging
+        return logging.firehose and logging.subscription == "account"
+
     @cached_property
     def role(self) -> Role | None:
-        if not self.config.targets.organizational_units:
+        if not (self.config.targets.organizational_units and self.config.logging.firehose):
             return None
         # CloudWatch Logs' confused-deputy guidance: "aws:SourceArn must limit the
         # permissions to only the accounts that are writing and receiving data", and it
@@ -91,8 +124,8 @@ class CentralLogs:
         )
 
     def log_group(self, title: str, name: str) -> LogGroup:
-        """An encrypted log group whose every line also reaches the central archive, so the
-        group itself goes with its stack."""
+        """An encrypted log group whose every line also reaches the central account, so
+        the group itself goes with its stack."""
         group = LogGroup(
             self.template,
             title,
@@ -101,17 +134,83 @@ class CentralLogs:
             key=self.key,
             fate="Delete",
         )
-        subscription = logs.SubscriptionFilter(
-            f"{title}Subscription",
-            LogGroupName=group.ref,
-            FilterPattern="",
-            DestinationArn=self.destination,
-        )
-        if self.role is not None:
-            self.put_events.Resource.append(group.arn)
-            subscription.RoleArn = self.role.arn
-        self.template.add_resource(subscription)
+        if self.per_log_group:
+            subscription = logs.SubscriptionFilter(
+                f"{title}Subscription",
+                LogGroupName=group.ref,
+                FilterPattern="",
+                DestinationArn=self.destination,
+            )
+            if self.role is not None:
+                self.put_events.Resource.append(group.arn)
+                subscription.RoleArn = self.role.arn
+            self.template.add_resource(subscription)
         return group
+
+    @cached_property
+    def account_subscription(self) -> logs.AccountPolicy | None:
+        """One account-level subscription filter policy for this account and region.
+
+        Account-level policies are per region, one of each type per account: "Each account
+        can have one account-level subscription filter policy per Region". It sends every
+        log group of the account and region, this stack's and any other's, but those that
+        `SelectionCriteria` excludes ("the only supported selectionCriteria filter is
+        LogGroupName NOT IN []", names in double quotes): the log groups of the log path
+        itself, which CloudWatch Logs' recursion guidance says to exclude, since a line
+        they hold would travel the path again and log once more on the way.
+        The policy's name carries a digest of the selection: an update of the criteria
+        alone is not applied to an existing policy (aws-cloudformation-resource-providers-
+        logs#111), and a new name replaces it (delete first, create then).
+        https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions-recursion-prevention.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilterFirehose-Account.html
+        """
+        if not self.per_account:
+            return None
+        excluded = json.dumps(sorted(excluded_log_groups(self.app)))
+        selection = f"LogGroupName NOT IN {excluded}"
+        digest = hashlib.sha256(selection.encode()).hexdigest()[:8]
+        document: dict[str, str] = {"DestinationArn": "${Destination}", "FilterPattern": ""}
+        variables: dict[str, object] = {"Destination": self.destination}
+        if self.role is not None:
+            # The page's organization case: "you will need to use the ARN of the IAM role".
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilter-Account.html
+            self.put_events.Resource.append(policies.arn("logs", "log-group:*"))
+            document["RoleArn"] = "${Role}"
+            variables["Role"] = self.role.arn
+        policy = logs.AccountPolicy(
+            "AccountSubscriptionPolicy",
+            PolicyName=f"{names.account_subscription_policy(self.app)}-{digest}",
+            PolicyType="SUBSCRIPTION_FILTER_POLICY",
+            Scope="ALL",
+            # PascalCase keys, as every AWS example writes them (aws-cdk#31266: camelCase
+            # was refused as an invalid request).
+            PolicyDocument=Sub(compact(document), **variables),
+            SelectionCriteria=selection,
+        )
+        if self.config.logging.centralized:
+            policy.Condition = self._outside_central_home_region()
+        return self.template.add_resource(policy)
+
+    def _outside_central_home_region(self) -> str:
+        """With centralization, the copies of every account and region are log groups of
+        the central account's home region, whose own account-level policy would send them
+        all down the Firehose path a second time. No policy there: the application's log
+        groups of that one place reach the central account through the rule alone."""
+        central_here = Or(
+            Condition(parameters.CENTRAL_IS_HERE),
+            Equals(Ref(self.central.parameter), Ref("AWS::AccountId")),
+        )
+        home_here = Equals(Ref("AWS::Region"), Ref(self.home_region))
+        self.template.add_condition(CENTRAL_HOME_REGION, And(central_here, home_here))
+        self.template.add_condition(ACCOUNT_SUBSCRIPTION_HERE, Not(Condition(CENTRAL_HOME_REGION)))
+        return ACCOUNT_SUBSCRIPTION_HERE
+
+
+def excluded_log_groups(app: str) -> list[str]:
+    """The log groups an account-level subscription must never send: the Firehose streams'
+    delivery errors (which exist in the central account's home region only)."""
+    return [names.firehose_error_log_group(app)]
 
 
 def forward_events(

@@ -1,10 +1,7 @@
 """The home region's logging and monitoring stack (one stack, central account).
 
-Logs: each target region's CloudWatch Logs destination feeds its own Firehose stream
-here (records carry no region, so the stream is the partition), which decompresses the
-subscription payloads and writes them as JSON lines, each a batch of log events with the
-account, log group and log stream they came from, to one encrypted bucket under
-`logs/<region>/<yyyy>/<MM>/<dd>/`.
+Logs, by `logging.mode`: the Firehose path's archive bucket and a stream per target region
+(firehose.py), the organization's centralization rule (centralization.py), or both.
 Events: every region's deployment, alarm, stack and drift events arrive on one event bus;
 all are kept in a log group, and failures, rollbacks, drift and alarms go to an SNS topic.
 Itself: what its rules and schedules fail to deliver waits in a dead-letter queue, and
@@ -20,7 +17,7 @@ from awacs import events as events_actions
 from awacs import kms as kms_actions
 from awacs import logs as logs_actions
 from awacs import sns as sns_actions
-from awacs.aws import ArnEquals, ArnLike, Bool, Condition, Principal, Statement, StringEquals
+from awacs.aws import ArnEquals, ArnLike, Condition, Principal, Statement, StringEquals
 from troposphere import (
     GetAtt,
     Ref,
@@ -28,31 +25,23 @@ from troposphere import (
     Template,
     awslambda,
     events,
-    firehose,
     logs,
     scheduler,
     sns,
 )
 from troposphere import cloudwatch as cw
+from troposphere import observabilityadmin as oa
 
 from generator import vocabulary as names
-from generator.blocks import buckets, keys, policies, principals, roles
-from generator.blocks.buckets import AccessLogBucket, Bucket
-from generator.blocks.compat import FirehoseProcessor
+from generator.blocks import keys, policies, principals
 from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
-from generator.blocks.roles import Role
 from generator.output.render import compact
 from generator.stacks.base import Stack
-from generator.stacks.central_logging import dashboard, gate, monitoring, rollout
+from generator.stacks.central_logging import centralization, dashboard, gate, monitoring, rollout
+from generator.stacks.central_logging.firehose import FirehosePath
 from generator.stacks.central_logging.monitoring import Alarms, DeadLetters
 
-FIREHOSE_ERROR_STREAM = "S3Delivery"
-# Objects under 128 KB transition to Glacier Flexible Retrieval too (not to Standard-IA):
-# a quiet region's Firehose objects are often smaller, and by default would stay in
-# S3 Standard until they expire.
-# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-lifecycleconfiguration.html
-SMALL_OBJECTS_TO_GLACIER = "varies_by_storage_class"
 # Stack statuses worth a page: failures and rollbacks.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-describing-stacks.html
 ALERT_STACK_STATUSES = [
@@ -71,11 +60,8 @@ class CentralLogging(Stack):
 
     contents = (
         "key",
-        "access_logs",
-        "archive",
-        "firehose_role",
-        "delivery_errors",
-        "delivery_streams",
+        "firehose",
+        "centralization",
         "bus",
         "dead_letters",
         "event_log",
@@ -102,19 +88,25 @@ class CentralLogging(Stack):
         return template
 
     def describe(self) -> str:
+        paths = {
+            "firehose": "log archive, Firehose per target region",
+            "centralization": "the organization's log centralization rule",
+            "both": "log archive, Firehose per target region, the organization's log "
+            "centralization rule",
+        }
         return (
             f"{self.app}: central logging and monitoring in the home region "
-            f"({self.config.application.home_region}): log archive, Firehose per target "
-            "region, event bus, dashboard."
+            f"({self.config.application.home_region}): {paths[self.config.logging.mode]}, "
+            "event bus, dashboard."
         )
 
     @cached_property
     def key(self) -> Key:
-        """One key for the archive, the event log, delivery errors, the alert topic and the
-        dead-letter queue. Each use is confined by the conditions its service documents and
-        sends: the bucket's ARN, the log groups' ARNs, Firehose for grants. EventBridge and
-        CloudWatch get the event-source statement, which takes none; the topic and queue
-        policies confine them to this stack's rules and alarms."""
+        """One key for the archive, the centralized copies, the event log, delivery errors,
+        the alert topic and the dead-letter queue. Each use is confined by the conditions
+        its service documents and sends: the bucket's ARN, the log groups' ARNs, Firehose
+        for grants. EventBridge and CloudWatch get the event-source statement, which takes
+        none; the topic and queue policies confine them to this stack's rules and alarms."""
         key = Key(
             self.template,
             "LogsKey",
@@ -124,22 +116,9 @@ class CentralLogging(Stack):
         # This stack's log groups only (see `build`), with the action families the page's
         # policy names.
         key.allow_logs("CloudWatchLogsEncryptsCentralGroups", keys.LOGS_DOCUMENTED, own_groups=True)
-        # Readers of the archive (IAM decides who) decrypt through S3; `archive` confines
-        # the account's use through S3 to that bucket.
-        key.delegate("s3", [kms_actions.Decrypt, kms_actions.DescribeKey])
         # Publishing to the encrypted alert topic (the pipeline's approval requests).
         # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
         key.delegate("sns", [kms_actions.GenerateDataKey, kms_actions.Decrypt])
-        # Firehose server-side encryption with a customer key works through a grant that
-        # the deploying principal creates for the service, through Firehose only.
-        # https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamEncryptionConfigurationInput.html
-        # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
-        key.allow_account(
-            "AccountGrantsToAwsServices",
-            [kms_actions.CreateGrant],
-            Bool("kms:GrantIsForAWSResource", "true"),
-            StringEquals({"kms:ViaService": Sub(keys.via("firehose"))}),
-        )
         self._allow_event_sources(key)
         return key
 
@@ -161,147 +140,25 @@ class CentralLogging(Stack):
             key.allow_service(sid, service, [kms_actions.GenerateDataKey, kms_actions.Decrypt])
 
     @cached_property
-    def access_logs(self) -> AccessLogBucket:
-        return AccessLogBucket(
-            self.template, expire_days=self.config.logging.access_log_expire_days
-        )
-
-    @cached_property
-    def archive(self) -> Bucket:
-        logging = self.config.logging
-        bucket = Bucket(
-            self.template,
-            "CentralLogBucket",
-            name=Sub(names.central_log_bucket(self.app)),
-            key=self.key,
-            access_logs=self.access_logs,
-            log_prefix="central-log-bucket/",
-            lifecycle=[
-                buckets.tiered(
-                    "ArchiveTiers",
-                    ia_days=logging.transition_to_ia_days,
-                    glacier_days=logging.transition_to_glacier_days,
-                    expire_days=logging.expire_days,
-                )
-            ],
-        )
-        bucket.resource.LifecycleConfiguration.TransitionDefaultMinimumObjectSize = (
-            SMALL_OBJECTS_TO_GLACIER
-        )
-        # With an S3 Bucket Key, S3 uses the key with the bucket's ARN as encryption
-        # context: the account may use the key through S3 for this bucket only. The ARN is
-        # built from the name, since the bucket refers to the key.
-        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
-        self.key.confine("s3", {"kms:EncryptionContext:aws:s3:arn": bucket.arn_by_name})
+    def firehose(self) -> FirehosePath | None:
+        """The archive and the regions' streams, when the logs take the Firehose path."""
+        if not self.config.logging.firehose:
+            return None
+        path = FirehosePath(self.template, self.config, self.key)
+        path.build()
         self.output(
-            "LogBucketName", bucket.ref, "Central log archive: logs/<region>/<yyyy>/<MM>/<dd>/."
+            "LogBucketName",
+            path.archive.ref,
+            "Central log archive: logs/<region>/<yyyy>/<MM>/<dd>/.",
         )
-        return bucket
+        return path
 
     @cached_property
-    def firehose_role(self) -> Role:
-        """Firehose writes to the archive and its own error log stream only.
-        https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3
-        """
-        role = roles.for_service(
-            self.template,
-            "FirehoseDeliveryRole",
-            "firehose.amazonaws.com",
-            # Firehose documents sts:ExternalId (the account id) as its confused-deputy guard.
-            conditions=[StringEquals({"sts:ExternalId": Ref("AWS::AccountId")})],
-            description="Firehose delivers central logs to the archive bucket.",
-        )
-        self.archive.grant_delivery(role, "WriteArchive")
-        role.allow(
-            "LogDeliveryErrors",
-            [logs_actions.PutLogEvents],
-            [
-                policies.arn(
-                    "logs",
-                    f"log-group:{self.delivery_errors.name}:log-stream:{FIREHOSE_ERROR_STREAM}",
-                )
-            ],
-        )
-        return role
-
-    @cached_property
-    def delivery_errors(self) -> LogGroup:
-        group = LogGroup(
-            self.template,
-            "FirehoseErrorLogGroup",
-            name=f"/aws/kinesisfirehose/{self.app}-central-logs",
-            retention_days=self.config.application.log_retention_days,
-            key=self.key,
-            fate="Delete",
-        )
-        self.template.add_resource(
-            logs.LogStream(
-                "FirehoseErrorLogStream",
-                LogGroupName=group.ref,
-                LogStreamName=FIREHOSE_ERROR_STREAM,
-            )
-        )
-        return group
-
-    @cached_property
-    def delivery_streams(self) -> list[firehose.DeliveryStream]:
-        return [self._delivery_stream(region) for region in self.config.targets.regions]
-
-    def _delivery_stream(self, region: str) -> firehose.DeliveryStream:
-        """One stream per source region, so the region is the object prefix."""
-        date = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}"
-        return self.template.add_resource(
-            firehose.DeliveryStream(
-                names.logical_id("LogStream", region),
-                DeliveryStreamName=names.delivery_stream(self.app, region),
-                DeliveryStreamType="DirectPut",
-                DeliveryStreamEncryptionConfigurationInput=(
-                    firehose.DeliveryStreamEncryptionConfigurationInput(
-                        KeyType="CUSTOMER_MANAGED_CMK", KeyARN=self.key.arn
-                    )
-                ),
-                ExtendedS3DestinationConfiguration=firehose.ExtendedS3DestinationConfiguration(
-                    BucketARN=self.archive.arn,
-                    RoleARN=self.firehose_role.arn,
-                    Prefix=f"logs/{region}/{date}/",
-                    ErrorOutputPrefix=f"errors/{region}/!{{firehose:error-output-type}}/{date}/",
-                    BufferingHints=firehose.BufferingHints(
-                        IntervalInSeconds=self.config.logging.buffer_seconds, SizeInMBs=5
-                    ),
-                    CompressionFormat="GZIP",
-                    EncryptionConfiguration=firehose.EncryptionConfiguration(
-                        KMSEncryptionConfig=firehose.KMSEncryptionConfig(AWSKMSKeyARN=self.key.arn)
-                    ),
-                    ProcessingConfiguration=self._processing(),
-                    CloudWatchLoggingOptions=firehose.CloudWatchLoggingOptions(
-                        Enabled=True,
-                        LogGroupName=self.delivery_errors.ref,
-                        LogStreamName=FIREHOSE_ERROR_STREAM,
-                    ),
-                ),
-            )
-        )
-
-    def _processing(self) -> firehose.ProcessingConfiguration:
-        """Subscription payloads are gzipped JSON envelopes of log events. Firehose
-        decompresses each and writes it whole, one per line: the envelope keeps `owner`
-        (the account), `logGroup` and `logStream`, which message extraction would drop.
-        https://docs.aws.amazon.com/firehose/latest/dev/Message_extraction.html
-        """
-        return firehose.ProcessingConfiguration(
-            Enabled=True,
-            Processors=[
-                FirehoseProcessor(
-                    Type="Decompression",
-                    Parameters=[
-                        firehose.ProcessorParameter(
-                            ParameterName="CompressionFormat", ParameterValue="GZIP"
-                        )
-                    ],
-                ),
-                FirehoseProcessor(Type="AppendDelimiterToRecord"),
-            ],
-        )
+    def centralization(self) -> oa.OrganizationCentralizationRule | None:
+        """The organization's rule, when the logs are centralized."""
+        if not self.config.logging.centralized:
+            return None
+        return centralization.rule(self.template, self.config, self.key)
 
     @cached_property
     def bus(self) -> events.EventBus:
@@ -453,10 +310,13 @@ class CentralLogging(Stack):
             getattr(self, part)  # each makes rules: read them all before alarming on them
         for rule, bus in self._guarded_rules:
             alarms.rule_failures(rule, bus)
-        for region, stream in zip(self.config.targets.regions, self.delivery_streams, strict=True):
-            alarms.stream_failures(
-                f"{stream.title}Delivery", names.delivery_stream(self.app, region), region
-            )
+        if self.firehose is not None:
+            for region, stream in zip(
+                self.config.targets.regions, self.firehose.streams, strict=True
+            ):
+                alarms.stream_failures(
+                    f"{stream.title}Delivery", names.delivery_stream(self.app, region), region
+                )
         alarms.schedule_failures(self.drift_checks.Name)
         alarms.dead_letters(self.dead_letters)
         return alarms
