@@ -19,13 +19,12 @@ from typing import Any
 
 from awacs import cloudformation as cfn
 from awacs import codebuild as codebuild_actions
-from awacs import codepipeline as codepipeline_actions
 from awacs import events as events_actions
 from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
 from awacs import sts as sts_actions
-from awacs.aws import StringEquals, StringLike
+from awacs.aws import Statement, StringEquals, StringLike
 from troposphere import (
     AWSHelperFn,
     GetAtt,
@@ -49,8 +48,14 @@ from generator.permissions import coverage, deployer
 from generator.stacks.base import Stack
 from generator.stacks.pipeline import actions
 from generator.stacks.pipeline.actions import BUILD_OUTPUT, SOURCE_OUTPUT
-from generator.stacks.pipeline.parts import BuildProject, ConnectionSource, connection_name
+from generator.stacks.pipeline.parts import BuildProject
 from generator.stacks.pipeline.rollout import Rollout
+from generator.stacks.pipeline.sources import (
+    BucketSource,
+    ConnectionSource,
+    Source,
+    connection_name,
+)
 
 BUILDSPEC = "buildspec.yml"
 PUBLISH_BUILDSPEC = "buildspec-publish.yml"
@@ -151,7 +156,7 @@ class ReleasePipeline(Stack):
     # --- source -------------------------------------------------------------------------
 
     @cached_property
-    def source(self) -> ConnectionSource | Bucket:
+    def source(self) -> Source:
         pipeline = self.config.pipeline
         if pipeline.source == "s3":
             bucket = Bucket(
@@ -165,9 +170,21 @@ class ReleasePipeline(Stack):
             bucket.resource.NotificationConfiguration = s3.NotificationConfiguration(
                 EventBridgeConfiguration=s3.EventBridgeConfiguration(EventBridgeEnabled=True)
             )
-            return bucket
+            return BucketSource(bucket, pipeline.source_object_key)
+        source = self._connection()
+        self.output(
+            "ConnectionArn",
+            source.arn,
+            "The source connection: approve it once in the console if it is PENDING.",
+        )
+        return source
+
+    def _connection(self) -> ConnectionSource:
+        pipeline = self.config.pipeline
+        repository = {"repository": pipeline.repository, "branch": pipeline.branch}
         if pipeline.connection_arn:
-            return ConnectionSource(pipeline.connection_arn, pipeline.connection_arn.split(":")[2])
+            prefix = pipeline.connection_arn.split(":")[2]
+            return ConnectionSource(pipeline.connection_arn, prefix, **repository)
         # A new connection starts PENDING: approve it once in the console (Developer
         # Tools > Settings > Connections) before the first run.
         # https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-update.html
@@ -183,36 +200,10 @@ class ReleasePipeline(Stack):
         return ConnectionSource(
             GetAtt(connection, "ConnectionArn"),
             "codeconnections",
+            **repository,
             pattern=Sub(
                 "arn:${AWS::Partition}:codeconnections:${AWS::Region}:${AWS::AccountId}:connection/*"
             ),
-        )
-
-    def _source_action(self) -> codepipeline.Actions:
-        pipeline = self.config.pipeline
-        if isinstance(self.source, Bucket):
-            provider = "S3"
-            configuration: dict[str, Any] = {
-                "S3Bucket": self.source.ref,
-                "S3ObjectKey": pipeline.source_object_key,
-                "PollForSourceChanges": "false",
-            }
-        else:
-            provider = "CodeStarSourceConnection"
-            configuration = {
-                "ConnectionArn": self.source.arn,
-                "FullRepositoryId": pipeline.repository,
-                "BranchName": pipeline.branch,
-                "OutputArtifactFormat": "CODE_ZIP",
-            }
-        return codepipeline.Actions(
-            Name="Source",
-            ActionTypeId=codepipeline.ActionTypeId(
-                Category="Source", Owner="AWS", Provider=provider, Version="1"
-            ),
-            Configuration=configuration,
-            OutputArtifacts=[codepipeline.OutputArtifacts(Name=SOURCE_OUTPUT)],
-            RunOrder=1,
         )
 
     # --- builds -------------------------------------------------------------------------
@@ -379,8 +370,7 @@ class ReleasePipeline(Stack):
             passed_to=deployer.passed_to(templates),
         )
         statements = deployer.statements(deployer.required_actions(templates)[0], scope)
-        if isinstance(self.source, ConnectionSource):
-            statements.append(self.source.pass_statement())
+        statements += self.source.deploy_statements()
         created = deployer.managed_policies(
             self.template,
             "CloudFormationDeployPolicy",
@@ -413,20 +403,32 @@ class ReleasePipeline(Stack):
         )
         self.artifacts.grant_read_write(role, "PipelineArtifacts")
         self.rollout.grant_invoke(role)
-        if isinstance(self.source, Bucket):
-            self.source.grant_read(role, "ReadSource")
-        else:
-            self.source.grant_use(role)
+        self.source.grant_read(role)
         role.allow(
             "RunBuilds",
             [codebuild_actions.StartBuild, codebuild_actions.BatchGetBuilds],
             [self.build_project.arn, self.publish_project.arn],
         )
+        role.add(
+            *self._home_stack_statements(),
+            *self._stack_set_statements(),
+            policies.allow("NotifyApprovers", [sns_actions.Publish], [Ref(self.approvals)]),
+            policies.allow(
+                "EncryptApprovalNotifications",
+                [kms_actions.GenerateDataKey, kms_actions.Decrypt],
+                [self.key.arn],
+                StringEquals({"kms:ViaService": Sub("sns.${AWS::Region}.amazonaws.com")}),
+            ),
+        )
+        return role
+
+    def _home_stack_statements(self) -> list[Statement]:
+        """Deploy the pipeline's and logging stacks with the deploy role."""
         stacks = [
             policies.arn("cloudformation", f"stack/{names.home_stack(self.app, s)}/*")
             for s in ("pipeline", "logging")
         ]
-        role.add(
+        return [
             *policies.scoped(
                 "DeployHomeStacks",
                 [
@@ -444,6 +446,11 @@ class ReleasePipeline(Stack):
             policies.pass_role(
                 "PassDeployRole", [self.deploy_role.arn], "cloudformation.amazonaws.com"
             ),
+        ]
+
+    def _stack_set_statements(self) -> list[Statement]:
+        """Run the bootstrap and app StackSets with the administration role."""
+        return [
             *policies.scoped(
                 "DeployStackSets",
                 [
@@ -469,15 +476,7 @@ class ReleasePipeline(Stack):
                 [self.admin_role_arn],
                 "cloudformation.amazonaws.com",
             ),
-            policies.allow("NotifyApprovers", [sns_actions.Publish], [Ref(self.approvals)]),
-            policies.allow(
-                "EncryptApprovalNotifications",
-                [kms_actions.GenerateDataKey, kms_actions.Decrypt],
-                [self.key.arn],
-                StringEquals({"kms:ViaService": Sub("sns.${AWS::Region}.amazonaws.com")}),
-            ),
-        )
-        return role
+        ]
 
     @cached_property
     def pipeline(self) -> codepipeline.Pipeline:
@@ -494,34 +493,15 @@ class ReleasePipeline(Stack):
             ),
             Stages=self.stages(),
         )
-        if isinstance(self.source, ConnectionSource):
-            properties["Triggers"] = [
-                codepipeline.PipelineTriggerDeclaration(
-                    ProviderType="CodeStarSourceConnection",
-                    GitConfiguration=codepipeline.GitConfiguration(
-                        SourceActionName="Source",
-                        Push=[
-                            codepipeline.GitPushFilter(
-                                Branches=codepipeline.GitBranchFilterCriteria(
-                                    Includes=[self.config.pipeline.branch]
-                                )
-                            )
-                        ],
-                    ),
-                )
-            ]
+        triggers = self.source.triggers()
+        if triggers:
+            properties["Triggers"] = triggers
         pipeline = self.template.add_resource(codepipeline.Pipeline("Pipeline", **properties))
         self.output("PipelineName", Ref(pipeline), "The release pipeline.")
         self.output("PipelineArtifactBucketName", self.artifacts.ref, "The pipeline's artifacts.")
         self.output(
             "ApprovalTopicArn", Ref(self.approvals), "Approval requests; subscribe approvers."
         )
-        if self.config.pipeline.source == "codeconnections":
-            self.output(
-                "ConnectionArn",
-                self.source.arn,
-                "The source connection: approve it once in the console if it is PENDING.",
-            )
         return pipeline
 
     @cached_property
@@ -531,7 +511,7 @@ class ReleasePipeline(Stack):
     def stages(self) -> list[codepipeline.Stages]:
         regions = self.config.targets.regions
         return [
-            codepipeline.Stages(Name="Source", Actions=[self._source_action()]),
+            codepipeline.Stages(Name="Source", Actions=[self.source.action()]),
             codepipeline.Stages(
                 Name="Build",
                 Actions=[
@@ -671,23 +651,4 @@ class ReleasePipeline(Stack):
                 Targets=[events.Target(Id="CentralBus", Arn=bus, RoleArn=role.arn)],
             )
         )
-        if isinstance(self.source, Bucket):
-            role.allow(
-                "StartOnUpload", [codepipeline_actions.StartPipelineExecution], [pipeline_arn]
-            )
-            self.template.add_resource(
-                events.Rule(
-                    "StartOnSourceUpload",
-                    Description=f"{self.app}: start the pipeline when a source zip lands",
-                    EventPattern={
-                        "source": ["aws.s3"],
-                        "detail-type": ["Object Created"],
-                        "detail": {
-                            "bucket": {"name": [self.source.ref]},
-                            "object": {"key": [self.config.pipeline.source_object_key]},
-                        },
-                    },
-                    State="ENABLED",
-                    Targets=[events.Target(Id="Pipeline", Arn=pipeline_arn, RoleArn=role.arn)],
-                )
-            )
+        self.source.start_on_change(self.template, self.app, pipeline_arn, role)

@@ -1,16 +1,13 @@
-"""Parts of the pipeline stack: its source and its CodeBuild projects."""
+"""Parts of the pipeline stack: its CodeBuild projects."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from awacs.aws import Action, Statement, StringEquals
-from troposphere import AWSHelperFn, GetAtt, Ref, codebuild, codepipeline
+from troposphere import GetAtt, Ref, codebuild, codepipeline
 
-from generator.blocks import policies, roles
+from generator.blocks import roles
 from generator.blocks.log_groups import LogGroup
-from generator.blocks.roles import Role
 
 # CodeBuild's Amazon Linux 2023 standard images with Python 3.11 among their runtimes.
 # https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html
@@ -18,30 +15,6 @@ BUILD_IMAGES = {
     "arm64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0"),
     "x86_64": ("LINUX_CONTAINER", "aws/codebuild/amazonlinux-x86_64-standard:5.0"),
 }
-
-
-@dataclass(frozen=True)
-class ConnectionSource:
-    """A CodeConnections repository. IAM names the actions on a connection with the
-    service prefix of its ARN: `codeconnections` for new connections, `codestar-connections`
-    for older ones. https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html
-    """
-
-    arn: str | AWSHelperFn
-    prefix: str
-    pattern: str | AWSHelperFn | None = None  # what the deploy role may pass, if not `arn`
-
-    def grant_use(self, role: Role) -> None:
-        role.allow("UseSourceConnection", [Action(self.prefix, "UseConnection")], [self.arn])
-
-    def pass_statement(self) -> Statement:
-        """What whoever creates or updates the pipeline needs to hand it the connection."""
-        return policies.allow(
-            "PassSourceConnectionToPipeline",
-            [Action(self.prefix, "PassConnection")],
-            [self.pattern or self.arn],
-            StringEquals({f"{self.prefix}:PassedToService": "codepipeline.amazonaws.com"}),
-        )
 
 
 class BuildProject:
@@ -131,12 +104,3 @@ class BuildProject:
         if namespace:
             action.Namespace = namespace
         return action
-
-
-# CodeConnections connection names are at most 32 characters.
-# https://docs.aws.amazon.com/codeconnections/latest/APIReference/API_CreateConnection.html
-MAX_CONNECTION_NAME = 32
-
-
-def connection_name(app: str) -> str:
-    return f"{app}-source"[:MAX_CONNECTION_NAME]
