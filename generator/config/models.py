@@ -384,8 +384,13 @@ class Targets(_Model):
 
 LoggingMode = Literal["firehose", "centralization", "both"]
 Subscription = Literal["log-group", "account"]
-# A KMS key ARN (the key of a centralization rule's backup copies).
-KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$"
+# A KMS key ARN (the key of a centralization rule's backup copies): a single-region key
+# or a multi-Region one (`mrk-` and 32 hex digits).
+# https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html
+KEY_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/([0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+    r"|mrk-[0-9a-f]{32})$"
+)
 
 
 class Logging(_Model):
@@ -402,8 +407,8 @@ class Logging(_Model):
     backup_region: str | None = None
     """A second region of the central account that the centralization rule copies to."""
     backup_key_arn: Annotated[str, Field(pattern=KEY_ARN_PATTERN)] | None = None
-    """A KMS key of the central account in `backup_region` for the backup copies; unset,
-    the rule names none."""
+    """A KMS key of the central account in `backup_region` for the backup copies; required
+    with `backup_region`, since the rule encrypts its copies with customer keys."""
     transition_to_ia_days: Annotated[int, Field(ge=30)] = 30
     transition_to_glacier_days: Annotated[int, Field(ge=31)] = 90
     expire_days: Annotated[int, Field(ge=32)] = 365
@@ -451,6 +456,18 @@ class Logging(_Model):
                     ((key,), "is a setting of the centralization rule: use mode = "
                      "'centralization' or 'both', or remove it")
                 )  # fmt: skip
+        if self.centralized and self.backup_region is not None and self.backup_key_arn is None:
+            # "you must provide the destination encryption key ARN and a backup destination
+            # encryption key ARN (needed only if you selected a backup Region)"
+            # https://github.com/aws-observability/observability-best-practices/blob/main/docusaurus/docs/guides/cloudtrail/CloudTrail%20Lake/cloudtrail_lake_to_cloudwatch.md
+            problems.append(
+                (
+                    ("backup_key_arn",),
+                    "is required with backup_region: the rule encrypts its copies with "
+                    "customer keys, and the backup copies need a key of the central account "
+                    "in that region (arn:aws:kms:<backup_region>:<account>:key/...)",
+                )
+            )
         if self.backup_key_arn is not None and self.centralized:
             if self.backup_region is None:
                 problems.append((("backup_key_arn",), "needs backup_region, the key's region"))
@@ -800,6 +817,17 @@ class Config(_Model):
                     "home_region or backup_region), or use logging.mode = 'firehose'",
                 )
             )
+        scope = centralization.scope_problem(targets)
+        if scope is not None:
+            problems.append((("logging", "mode"), scope))
+        return problems + self._backup_problems()
+
+    def _backup_problems(self) -> list[tuple[Loc, str]]:
+        """Where the rule's backup copies go: another region, a key of the central account,
+        and no account-level policy there that would archive them a second time."""
+        logging, targets = self.logging, self.targets
+        problems: list[tuple[Loc, str]] = []
+        home = self.application.home_region
         if logging.backup_region == home:
             problems.append(
                 (
@@ -808,18 +836,25 @@ class Config(_Model):
                     "name another region",
                 )
             )
+        # The central account may run the application there: named among the accounts, the
+        # pipeline's own account, or (unknowable here) an account of a target OU.
+        central_may_run_it = (
+            targets.central_account is None
+            or targets.central_account in targets.accounts
+            or bool(targets.organizational_units)
+        )
         if (
             logging.firehose
             and logging.subscription == "account"
             and logging.backup_region in targets.regions
-            and (targets.central_account is None or targets.central_account in targets.accounts)
+            and central_may_run_it
         ):
             # The copies of the backup region would reach the archive a second time through
             # the central account's own account-level policy there (see telemetry.py).
             problems.append(
                 (
                     ("logging", "backup_region"),
-                    "is a target region where the central account runs the application "
+                    "is a target region where the central account may run the application "
                     "with an account-level subscription policy, which would send the backup "
                     "copies of every account and region to the archive a second time: name "
                     "a region that is not a target, or use logging.subscription = 'log-group'",
@@ -835,9 +870,6 @@ class Config(_Model):
                     f"central account ({central})",
                 )
             )
-        scope = centralization.scope_problem(targets)
-        if scope is not None:
-            problems.append((("logging", "mode"), scope))
         return problems
 
     @property

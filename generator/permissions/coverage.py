@@ -40,7 +40,13 @@ VARIANTS: tuple[dict[str, Any], ...] = (
             "central_account": CENTRAL,
         },
         "pipeline": {"source": "s3", "create_stackset_admin_role": False},
-        "logging": {"mode": "both", "subscription": "account", "backup_region": "us-west-2"},
+        "logging": {
+            "mode": "both",
+            "subscription": "account",
+            "backup_region": "us-west-2",
+            "backup_key_arn": f"arn:aws:kms:us-west-2:{CENTRAL}:key/"
+            "00000000-0000-0000-0000-000000000000",
+        },
         "functions": {"api": FUNCTION},
     },
     {

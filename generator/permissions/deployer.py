@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -71,6 +71,10 @@ class Scope:
     role_prefixes: Sequence[str]
     bucket_prefixes: Sequence[str]
     passed_to: Sequence[str]
+    # `service:resource-type` -> names: of a service named here, only these resource
+    # types, by these exact names (the application's rule of an organization, not every
+    # rule the account administers).
+    named: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def _schema_actions(resource_type: str) -> list[str]:
@@ -143,6 +147,12 @@ def _patterns(action: str, scope: Scope) -> tuple[str, ...]:
             patterns |= {
                 f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:{kind}/{p}*"
                 for p in _covering(scope.role_prefixes)
+            }
+        elif any(key.startswith(f"{service}:") for key in scope.named):
+            kind = resource.split("/", 1)[0]
+            patterns |= {
+                f"arn:${{AWS::Partition}}:{service}:*:${{AWS::AccountId}}:{kind}/{name}"
+                for name in scope.named.get(f"{service}:{kind}", ())
             }
         elif service == "s3" and not account:
             suffix = "/*" if "/" in resource else ""

@@ -79,9 +79,11 @@ def test_a_region_without_the_rule_type_is_refused(project: Path) -> None:
 
 
 def test_the_home_and_backup_regions_are_checked_too(project: Path) -> None:
-    data = logged({"mode": "centralization", "backup_region": "ap-east-1"}, organization_id=ORG)
+    backup = {"mode": "centralization", "backup_region": "ap-east-1"}
+    data = logged({**backup, "backup_key_arn": _backup_key("ap-east-1")}, organization_id=ORG)
     assert "does not offer in ap-east-1" in refusal(project, data)
-    data = logged({"mode": "centralization", "backup_region": "eu-west-1"}, organization_id=ORG)
+    backup = {"mode": "centralization", "backup_region": "eu-west-1"}
+    data = logged({**backup, "backup_key_arn": _backup_key("eu-west-1")}, organization_id=ORG)
     data["application"] = {"home_region": "eu-west-1"}
     assert "logging.backup_region: is the home region (eu-west-1)" in refusal(project, data)
 
@@ -170,17 +172,67 @@ def test_the_selection_picks_the_applications_groups_in_oam_syntax() -> None:
     assert text.count(" OR ") + text.count(" AND ") <= 5
 
 
+def _backup_key(region: str, account: str = "123456789012") -> str:
+    return f"arn:aws:kms:{region}:{account}:key/00000000-0000-0000-0000-000000000000"
+
+
 def test_no_backup_copies_where_an_account_policy_would_send_them_again(project: Path) -> None:
     """The central account runs the application in us-east-1 with an account-level
     policy: backup copies there would travel the Firehose path a second time."""
     data = logged(
-        {"mode": "both", "subscription": "account", "backup_region": "us-east-1"},
+        {
+            "mode": "both",
+            "subscription": "account",
+            "backup_region": "us-east-1",
+            "backup_key_arn": _backup_key("us-east-1"),
+        },
         organization_id=ORG,
     )
-    assert "logging.backup_region: is a target region where the central account runs" in (
+    assert "logging.backup_region: is a target region where the central account may run" in (
         refusal(project, data)
     )
     data["logging"]["subscription"] = "log-group"
     assert load(project, data).logging.backup_region == "us-east-1"
-    data["logging"].update(subscription="account", backup_region="eu-north-1")
+    data["logging"].update(
+        subscription="account", backup_region="eu-north-1", backup_key_arn=_backup_key("eu-north-1")
+    )
     assert load(project, data).logging.backup_region == "eu-north-1"
+
+
+def test_the_central_account_may_be_in_a_target_ou(project: Path) -> None:
+    """With OU targets the config cannot know whether the central account is in one of
+    them, so a backup region among the targets is refused with account-level policies."""
+    data = logged(
+        {
+            "mode": "both",
+            "subscription": "account",
+            "backup_region": "us-east-1",
+            "backup_key_arn": _backup_key("us-east-1", "999999999999"),
+        },
+        organization_id=ORG,
+        permission_model="SERVICE_MANAGED",
+        organizational_units=["ou-ab12-11111111"],
+        central_account="999999999999",
+    )
+    assert "logging.backup_region: is a target region where the central account may run" in (
+        refusal(project, data)
+    )
+
+
+def test_a_backup_region_needs_its_key(project: Path) -> None:
+    """The rule encrypts its copies with customer keys: the backup copies need one too."""
+    data = logged({"mode": "centralization", "backup_region": "eu-north-1"}, organization_id=ORG)
+    assert "logging.backup_key_arn: is required with backup_region" in refusal(project, data)
+    data["logging"]["backup_key_arn"] = _backup_key("eu-north-1")
+    assert load(project, data).logging.backup_key_arn == _backup_key("eu-north-1")
+
+
+def test_a_multi_region_key_is_a_key(project: Path) -> None:
+    key = "arn:aws:kms:eu-north-1:123456789012:key/mrk-" + "0123456789abcdef" * 2
+    data = logged(
+        {"mode": "centralization", "backup_region": "eu-north-1", "backup_key_arn": key},
+        organization_id=ORG,
+    )
+    assert load(project, data).logging.backup_key_arn == key
+    data["logging"]["backup_key_arn"] = key.replace("mrk-", "mrk-0")
+    assert "logging.backup_key_arn" in refusal(project, data)

@@ -235,13 +235,10 @@ def _expected(world: rq.World, app: Resolver) -> set[str]:
     found = set()
     if logging.centralized:
         found.add("centralized")
-    central_home = (app.placement.account, app.placement.region) == (
-        world.accounts.central,
-        world.home,
-    )
-    per_account = logging.subscription == "account"
-    # The one place the account-level policy is left out: where the copies land.
-    if logging.firehose and not (logging.centralized and per_account and central_home):
+    # Everywhere, the central account's home region included: there, with both paths,
+    # filters of their own stand in for the account-level policy that would resend the
+    # copies.
+    if logging.firehose:
         found.add("archive")
     return found
 
@@ -292,7 +289,12 @@ def test_the_log_path_holds_only_what_the_mode_uses(
         for file, data in world.data.items()
     }
     firehose, per_group = logging.firehose, logging.firehose and subscription != "account"
-    assert count["app.json"]["AWS::Logs::SubscriptionFilter"] == (3 if per_group else 0)
+    # With both paths and account-level policies, filters for the central account's home
+    # region only (made under a condition).
+    both_by_account = logging.centralized and firehose and not per_group
+    assert count["app.json"]["AWS::Logs::SubscriptionFilter"] == (
+        3 if per_group or both_by_account else 0
+    )
     assert count["app.json"]["AWS::Logs::AccountPolicy"] == (1 if firehose and not per_group else 0)
     assert count["bootstrap.json"]["AWS::Logs::Destination"] == (1 if firehose else 0)
     assert count["logging.json"]["AWS::KinesisFirehose::DeliveryStream"] == (3 if firehose else 0)
@@ -394,3 +396,71 @@ def test_a_backup_region_and_key_reach_the_rule(tmp_path: Path) -> None:
     rule = built.data["logging.json"]["Resources"]["LogsCentralizationRule"]["Properties"]
     backup = rule["Rule"]["Destination"]["DestinationLogsConfiguration"]["BackupConfiguration"]
     assert backup == {"Region": "eu-central-1", "KmsKeyArn": key}
+
+
+@pytest.mark.parametrize("mode", ["firehose", "centralization", "both"])
+def test_the_logging_stack_alarms_on_each_path_it_runs(
+    worlds: Callable[[str, str | None, str], rq.World], mode: str
+) -> None:
+    """The rule's copy errors where there is a rule; throttled records on each stream."""
+    world = worlds(mode, None if mode == "centralization" else "log-group", "accounts")
+    central = world.data["logging.json"]["Resources"]
+    alarm = central.get("CentralizationErrorsAlarm")
+    assert (alarm is not None) == world.config.logging.centralized
+    if alarm is not None:
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [{"Ref": "AlertTopic"}]
+        (query,) = properties["Metrics"]
+        assert query["Expression"] == 'SELECT SUM(CentralizationError) FROM "AWS/Logs"'
+        assert query["ReturnData"] is True and query["Period"] == 300
+    streams = [
+        r["Properties"]
+        for r in central.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and "delivery" in r["Properties"]["AlarmName"]
+    ]
+    assert len(streams) == (3 if world.config.logging.firehose else 0)
+    for properties in streams:
+        names_ = {
+            q["MetricStat"]["Metric"]["MetricName"]: q["Id"]
+            for q in properties["Metrics"]
+            if "MetricStat" in q
+        }
+        (expression,) = [q["Expression"] for q in properties["Metrics"] if q.get("ReturnData")]
+        assert f"IF(FILL({names_['ThrottledRecords']}, 0) > 0, 1, 0)" in expression
+
+
+def test_the_copies_key_serves_the_account_through_cloudwatch_logs_only(
+    worlds: Callable[[str, str | None, str], rq.World],
+) -> None:
+    world = worlds("centralization", None, "accounts")
+    central = world.instance("logging.json", world.accounts.central, world.home)
+    statement = _key_statement(central, "CentralizationEncryptsCentralizedCopies")
+    assert statement["Condition"]["StringEquals"] == {
+        "kms:ViaService": f"logs.{world.home}.amazonaws.com"
+    }
+
+
+def test_the_deployer_may_manage_the_applications_rule_only(
+    worlds: Callable[[str, str | None, str], rq.World],
+) -> None:
+    """Of an organization's centralization rules, the pipeline's deploy role may touch
+    the one its logging stack owns."""
+    world = worlds("centralization", None, "accounts")
+    resources = world.data["pipeline.json"]["Resources"]
+    found = [
+        statement["Resource"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(a).startswith("observabilityadmin:") for a in statement["Action"])
+        and statement["Resource"] != ["*"]  # the actions IAM authorizes on * only
+    ]
+    rule = names.centralization_rule(world.app)
+    assert found == [
+        [
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:observabilityadmin:*:${AWS::AccountId}:"
+                f"organization-centralization-rule/{rule}"
+            }
+        ]
+    ]

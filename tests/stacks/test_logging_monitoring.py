@@ -97,6 +97,7 @@ def test_each_log_stream_alarms_on_delivery_and_key_errors(central, reference_ra
             "KMSKeyDisabled",
             "KMSKeyInvalidState",
             "KMSKeyNotFound",
+            "ThrottledRecords",
         }
         for metric in metrics.values():
             assert metric["MetricStat"]["Metric"]["Namespace"] == "AWS/Firehose"

@@ -95,6 +95,13 @@ class CentralLogs:
         logging = self.config.logging
         return logging.firehose and logging.subscription == "account"
 
+    @property
+    def central_home_region_by_filter(self) -> bool:
+        """With both paths and account-level policies, the central account's home region
+        has no policy (see `account_subscription`), so this stack's own log groups there
+        reach the archive by filters of their own, made there only."""
+        return self.per_account and self.config.logging.centralized
+
     @cached_property
     def role(self) -> Role | None:
         if not (self.config.targets.organizational_units and self.config.logging.firehose):
@@ -134,7 +141,7 @@ class CentralLogs:
             key=self.key,
             fate="Delete",
         )
-        if self.per_log_group:
+        if self.per_log_group or self.central_home_region_by_filter:
             subscription = logs.SubscriptionFilter(
                 f"{title}Subscription",
                 LogGroupName=group.ref,
@@ -142,8 +149,11 @@ class CentralLogs:
                 DestinationArn=self.destination,
             )
             if self.role is not None:
-                self.put_events.Resource.append(group.arn)
+                if self.per_log_group:  # an account-level policy's role covers every group
+                    self.put_events.Resource.append(group.arn)
                 subscription.RoleArn = self.role.arn
+            if not self.per_log_group:
+                subscription.Condition = self.central_home_region
             self.template.add_resource(subscription)
         return group
 
@@ -189,22 +199,25 @@ class CentralLogs:
             SelectionCriteria=selection,
         )
         if self.config.logging.centralized:
-            policy.Condition = self._outside_central_home_region()
+            # The copies of every account and region are log groups of the central
+            # account's home region, whose own account-level policy would send them all
+            # down the Firehose path a second time: no policy there.
+            self.template.add_condition(
+                ACCOUNT_SUBSCRIPTION_HERE, Not(Condition(self.central_home_region))
+            )
+            policy.Condition = ACCOUNT_SUBSCRIPTION_HERE
         return self.template.add_resource(policy)
 
-    def _outside_central_home_region(self) -> str:
-        """With centralization, the copies of every account and region are log groups of
-        the central account's home region, whose own account-level policy would send them
-        all down the Firehose path a second time. No policy there: the application's log
-        groups of that one place reach the central account through the rule alone."""
+    @cached_property
+    def central_home_region(self) -> str:
+        """The condition that holds in the central account's home region only."""
         central_here = Or(
             Condition(parameters.CENTRAL_IS_HERE),
             Equals(Ref(self.central.parameter), Ref("AWS::AccountId")),
         )
         home_here = Equals(Ref("AWS::Region"), Ref(self.home_region))
         self.template.add_condition(CENTRAL_HOME_REGION, And(central_here, home_here))
-        self.template.add_condition(ACCOUNT_SUBSCRIPTION_HERE, Not(Condition(CENTRAL_HOME_REGION)))
-        return ACCOUNT_SUBSCRIPTION_HERE
+        return CENTRAL_HOME_REGION
 
 
 def excluded_log_groups(app: str) -> list[str]:

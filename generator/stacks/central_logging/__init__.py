@@ -317,6 +317,8 @@ class CentralLogging(Stack):
                 alarms.stream_failures(
                     f"{stream.title}Delivery", names.delivery_stream(self.app, region), region
                 )
+        if self.config.logging.centralized:
+            alarms.centralization_errors()
         alarms.schedule_failures(self.drift_checks.Name)
         alarms.dead_letters(self.dead_letters)
         return alarms

@@ -18,7 +18,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import ArnLike
+from awacs.aws import ArnLike, StringEquals
 from troposphere import Ref, Sub, Template
 from troposphere import observabilityadmin as oa
 
@@ -53,8 +53,8 @@ def rule(template: Template, config: Config, key: Key) -> oa.OrganizationCentral
             )
         ),
         # Every copy encrypted with the central key (by default only the copies of
-        # groups with a customer key would be); never into a group under another key
-        # (SKIP: its records are dropped and CentralizationError counts them).
+        # groups with a customer key would be); when a destination group is encrypted with
+        # an AWS-owned key, "SKIP prevents centralization into the destination log group".
         # https://docs.aws.amazon.com/cloudwatch/latest/observabilityadmin/API_LogsEncryptionConfiguration.html
         LogsEncryptionConfiguration=oa.LogsEncryptionConfiguration(
             EncryptionStrategy="CUSTOMER_MANAGED",
@@ -105,9 +105,10 @@ def rule(template: Template, config: Config, key: Key) -> oa.OrganizationCentral
 def allow_copies(key: Key, app: str) -> None:
     """The central key encrypts the copies: tagged for the centralization service, and
     usable, for the copies' log groups only (the ARN CloudWatch Logs sends as encryption
-    context), by CloudWatch Logs in this region and by the account's IAM policies (the
-    service's own role is one).
+    context), by CloudWatch Logs in this region, and by the account's IAM policies
+    (the service's own role is one) through CloudWatch Logs only.
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+    https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
     """
     key.tag(*LOGS_MANAGED_TAG)
     copies = ArnLike(
@@ -124,4 +125,9 @@ def allow_copies(key: Key, app: str) -> None:
         keys.LOGS_DOCUMENTED,
         copies,
     )
-    key.allow_account("CentralizationEncryptsCentralizedCopies", CENTRALIZATION_KEY_ACTIONS, copies)
+    key.allow_account(
+        "CentralizationEncryptsCentralizedCopies",
+        CENTRALIZATION_KEY_ACTIONS,
+        copies,
+        StringEquals({"kms:ViaService": Sub(keys.via("logs"))}),
+    )

@@ -8,7 +8,8 @@
   https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
 - Alarms into the alert topic on what the stack would otherwise lose in silence: a rule's
   failed invocations, a Firehose stream that stops delivering or cannot use its key, the
-  drift schedules' target errors and drops, and anything waiting in the dead-letter queue.
+  centralization rule's copy errors, the drift schedules' target errors and drops, and
+  anything waiting in the dead-letter queue.
   Every one of these metrics is sent only when something happens, so missing data is
   `notBreaching`.
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
@@ -162,10 +163,14 @@ class Alarms:
 
     def stream_failures(self, title: str, stream: str, region: str) -> cw.Alarm:
         """A stream that is not delivering: S3 puts failing, records older than the
-        longest buffer, or any of the four errors of its customer key (after which Firehose
-        keeps retrying for up to 24 hours, then discards the data).
+        longest buffer, any of the four errors of its customer key (after which Firehose
+        keeps retrying for up to 24 hours, then discards the data), or records throttled
+        on the way in (CloudWatch Logs retries them for 24 hours, then drops them): "Another
+        metric for which we recommend an alarm is ThrottledRecords".
         https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
+        https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html
         https://docs.aws.amazon.com/firehose/latest/dev/encryption.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters-AccountLevel.html
         """
 
         def metric(query_id: str, name: str, stat: str) -> cw.MetricDataQuery:
@@ -177,17 +182,19 @@ class Alarms:
                 *(f"FILL({i}, 0)" for i in kms_ids),
                 f"IF(FILL(freshness, 0) > {FRESHNESS_LIMIT_SECONDS}, 1, 0)",
                 "IF(FILL(success, 1) < 1, 1, 0)",
+                "IF(FILL(throttled, 0) > 0, 1, 0)",
             ]
         )
         return self._add(
             f"{title}Alarm",
             f"logs-{region}-delivery",
             f"the Firehose stream of {region}'s logs ({stream}) is not delivering to the "
-            "archive, or cannot use its key. Its error log is /aws/kinesisfirehose/"
-            f"{self.app}-central-logs.",
+            "archive, cannot use its key, or throttles what arrives. Its error log is "
+            f"/aws/kinesisfirehose/{self.app}-central-logs.",
             Metrics=[
                 metric("freshness", "DeliveryToS3.DataFreshness", "Maximum"),
                 metric("success", "DeliveryToS3.Success", "Average"),
+                metric("throttled", "ThrottledRecords", "Sum"),
                 *(
                     metric(i, name, "Sum")
                     for i, name in zip(kms_ids, FIREHOSE_KMS_ERRORS, strict=True)
@@ -224,6 +231,33 @@ class Alarms:
                     ReturnData=True,
                     Expression=" + ".join(f"FILL({i}, 0)" for i in names),
                 ),
+            ],
+            EvaluationPeriods=1,
+        )
+
+    def centralization_errors(self) -> cw.Alarm:
+        """Records the organization's centralization rule could not copy into this region.
+        The metric's dimensions are not documented, so a Metrics Insights query sums it
+        over whatever dimensions it has ("You can create an alarm on any Metrics Insights
+        query"); AWS's guidance: CentralizationError "should be zero — set up alarms for
+        any errors".
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatchLogs_Centralization.html
+        """
+        return self._add(
+            "CentralizationErrorsAlarm",
+            "centralization-errors",
+            "the organization's log centralization rule could not copy log events into the "
+            "central account (see the dashboard's centralized logs widget, and the rule's "
+            "health in the CloudWatch console's centralization settings).",
+            Metrics=[
+                cw.MetricDataQuery(
+                    Id="errors",
+                    Label="centralization errors",
+                    ReturnData=True,
+                    Expression='SELECT SUM(CentralizationError) FROM "AWS/Logs"',
+                    Period=FIVE_MINUTES,
+                )
             ],
             EvaluationPeriods=1,
         )

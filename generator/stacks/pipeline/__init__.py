@@ -368,6 +368,11 @@ class ReleasePipeline(Stack):
             role_prefixes=[names.role_path(self.app).lstrip("/"), *admin],
             bucket_prefixes=[f"{self.app}-"],
             passed_to=deployer.passed_to(templates),
+            named={
+                "observabilityadmin:organization-centralization-rule": [
+                    names.centralization_rule(self.app)
+                ]
+            },
         )
         statements = deployer.statements(deployer.required_actions(templates)[0], scope)
         statements += self.source.deploy_statements()
