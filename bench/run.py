@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, goals, handlers
+from bench import capacity, goals, handlers, plan
 from bench.configs import Workspace, region_sets
 from bench.measure import REPO_ROOT, maxrss_mb, progress
 
@@ -44,7 +44,11 @@ def machine_section() -> list[str]:
 
 
 def report(
-    goal_lines: list[str], capacity_lines: list[str], handler_lines: list[str], extra: list[str]
+    goal_lines: list[str],
+    capacity_lines: list[str],
+    plan_lines: list[str],
+    handler_lines: list[str],
+    extra: list[str],
 ) -> list[str]:
     return [
         "## Goals",
@@ -71,6 +75,14 @@ def report(
         "role more, the execution role's version check fewer).",
         "",
         *capacity_lines,
+        "",
+        "## Plan",
+        "",
+        "`python -m generator plan --against HEAD` on the example with the most template "
+        "bytes, and generation alone of the same config, each a whole process, median of 3 "
+        "after a warming run: what the plan adds to generating.",
+        "",
+        *plan_lines,
         "",
         "## Lambda handlers",
         "",
@@ -120,10 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = goals.measure_all(with_tests=not args.no_tests)
     capacity_lines = capacity.table(capacity.measure())
+    plan_lines = plan.table(plan.measure())
     handler_lines = handlers.handler_table(handlers.bench_handlers(args.calls))
     extra = matrix_lines(None) if args.matrix else []
     total = time.perf_counter() - started
-    lines = report(goals.table(results, total), capacity_lines, handler_lines, extra)
+    lines = report(goals.table(results, total), capacity_lines, plan_lines, handler_lines, extra)
     lines += ["", f"Total run {total:.1f} s; this process's peak RSS {maxrss_mb():.0f} MB."]
     print("\n".join(lines))
     if args.write:

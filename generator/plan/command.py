@@ -10,6 +10,7 @@ import sys
 from typing import Any, TextIO
 
 from generator import vocabulary as names
+from generator.output import derived
 from generator.plan import Plan, make_plan, report
 from generator.plan.sources import (
     LIVE_TEMPLATES,
@@ -55,6 +56,7 @@ def run(
         print(f"error: {error}", file=sys.stderr)
         return 2
     plan: Plan = make_plan(old, new_files, templates)
+    derived.save()  # what the plan asked of the resource schemas
     body = FORMATS[args.format](plan)
     text = body if args.format == "json" else preface + body
     out.write(text)

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from generator.output import derived
+
 Action = Literal["add", "remove", "modify"]
 Replacement = Literal["always", "conditional", "never"]
 SCHEMA_REGION = "us-east-1"
@@ -57,24 +59,36 @@ class ResourceChange:
 
 @cache
 def create_only(resource_type: str) -> tuple[str, ...]:
-    """Top-level property names that cannot change in place."""
+    """Top-level property names that cannot change in place; kept with the derived facts,
+    so that cfn-lint's schemas load only for a type not seen before."""
+    names: list[str] = derived.fact(
+        f"schema.create_only:{resource_type}", lambda: _create_only(resource_type)
+    )
+    return tuple(names)
+
+
+def _create_only(resource_type: str) -> list[str]:
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
     except Exception:  # a type cfn-lint does not know: nothing can be said of it
-        return ()
+        return []
     pointers = schema.get("createOnlyProperties", [])
-    return tuple(sorted({p.split("/")[2] for p in pointers if p.startswith("/properties/")}))
+    return sorted({p.split("/")[2] for p in pointers if p.startswith("/properties/")})
 
 
 @cache
 def stateful_types() -> frozenset[str]:
     """cfn-lint's list of resource types that hold data."""
-    import cfnlint
 
-    path = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "StatefulResources.json"
-    return frozenset(json.loads(path.read_text())["ResourceTypes"])
+    def compute() -> list[str]:
+        import cfnlint
+
+        data = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs"
+        return sorted(json.loads((data / "StatefulResources.json").read_text())["ResourceTypes"])
+
+    return frozenset(derived.fact("cfnlint.stateful_types", compute))
 
 
 def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:

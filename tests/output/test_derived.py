@@ -197,3 +197,33 @@ def test_builds_are_the_same_bytes_with_kept_and_fresh_facts(reference_path, tmp
     with derived.using(tmp_path):
         kept = generate(config).files
     assert fresh == computed == kept
+
+
+def test_the_plans_schema_facts_from_the_cache_are_cfn_lints(tmp_path, fresh_state, monkeypatch):
+    """Create-only properties and stateful types, kept, are what cfn-lint's data says;
+    read back, cfn-lint's schemas are not consulted."""
+    from generator.plan import resources
+
+    types = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Nothing::Here")
+    derived.use(None)
+    resources.create_only.cache_clear()
+    resources.stateful_types.cache_clear()
+    fresh = [resources._create_only(t) for t in types]
+    assert "TableName" in fresh[0] and "BucketName" in fresh[1] and fresh[2] == []
+    derived.use(tmp_path)
+    assert [list(resources.create_only(t)) for t in types] == fresh
+    stateful = resources.stateful_types()
+    assert {"AWS::DynamoDB::Table", "AWS::S3::Bucket"} <= stateful
+    derived.save()
+    derived.reset()
+    derived.use(tmp_path)
+    resources.create_only.cache_clear()
+    resources.stateful_types.cache_clear()
+    monkeypatch.setattr(resources, "_create_only", never)
+    monkeypatch.setattr(
+        "cfnlint.schema.PROVIDER_SCHEMA_MANAGER.get_resource_schema", never, raising=False
+    )
+    assert [list(resources.create_only(t)) for t in types] == fresh
+    assert resources.stateful_types() == stateful
+    resources.create_only.cache_clear()
+    resources.stateful_types.cache_clear()
