@@ -575,6 +575,7 @@ def _api_child(kind: str) -> Handler:
 
 _REF: Final[dict[str, Handler]] = {
     "AWS::ApiGatewayV2::Api": _api_id,
+    "AWS::ApiGatewayV2::Authorizer": lambda r, k: r._id(k, 6),
     "AWS::ApiGatewayV2::Integration": lambda r, k: r._id(k, 7),
     "AWS::ApiGatewayV2::Route": lambda r, k: r._id(k, 7),
     "AWS::ApiGatewayV2::Stage": lambda r, k: r.text(r.properties(k)["StageName"]),
@@ -661,6 +662,7 @@ def _att(attribute: str) -> Handler:
 
 _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::ApiGatewayV2::Api": lambda r, k: f"{r.base('apigateway', account=False)}/apis/{r.ref(k)}",
+    "AWS::ApiGatewayV2::Authorizer": _api_child("authorizers"),
     "AWS::ApiGatewayV2::Integration": _api_child("integrations"),
     "AWS::ApiGatewayV2::Route": _api_child("routes"),
     "AWS::ApiGatewayV2::Stage": _api_child("stages"),
