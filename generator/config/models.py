@@ -712,6 +712,46 @@ class Api(_Model):
         return value
 
 
+# --- one name for the API in every region ------------------------------------------------
+# A fully qualified domain name as ACM's DomainValidationOption accepts it (labels of at most
+# 63 characters that neither start nor end with a hyphen), lowercase, no wildcard (an API's
+# custom domain names one host).
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-certificatemanager-certificate-domainvalidationoption.html
+DOMAIN_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])$"
+HOSTED_ZONE_RE = r"^Z[A-Z0-9]{1,31}$"
+
+
+class Domain(_Model):
+    """One name for the API in every region: a regional custom domain and certificate per
+    region, and a latency record with a health check per region in a Route 53 zone."""
+
+    name: Annotated[str, Field(pattern=DOMAIN_RE, max_length=253)] | None = None
+    """The API's name, e.g. `api.example.com`; unset, the API has only its execute-api
+    endpoints."""
+    hosted_zone_id: Annotated[str, Field(pattern=HOSTED_ZONE_RE)] | None = None
+    """The public Route 53 hosted zone that holds `name` (its id, `Z...`)."""
+    hosted_zone_account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    """The account that owns the zone: it must be the one account the app stacks run in."""
+    health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
+    """The path each region's Route 53 health check requests with GET; a public route
+    must serve it."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Domain:
+        problems: list[tuple[Loc, str]] = []
+        if self.name is not None:
+            for key in ("hosted_zone_id", "hosted_zone_account"):
+                if getattr(self, key) is None:
+                    problems.append(((key,), f"is required with name ({self.name!r})"))
+        else:
+            for key in ("hosted_zone_id", "hosted_zone_account", "health_check_path"):
+                if key in self.model_fields_set:
+                    problems.append(((key,), "is a setting of the custom domain: set name too"))
+        if problems:
+            raise FieldErrors(problems)
+        return self
+
+
 # --- permission grants -------------------------------------------------------------------
 def _action(action: str) -> str:
     if "*" in action or "?" in action:
@@ -861,6 +901,7 @@ class Config(_Model):
     pipeline: Pipeline = Field(default_factory=Pipeline)
     alarms: Alarms = Field(default_factory=Alarms)
     api: Api = Field(default_factory=Api)
+    domain: Domain = Field(default_factory=Domain)
     functions: dict[str, Function]
 
     # The file it was read from; function sources are relative to its folder.
@@ -912,6 +953,7 @@ class Config(_Model):
                     )
                 owners[route] = name
         problems += self._api_problems(owners)
+        problems += self._domain_problems(owners)
         problems += self._centralization_problems()
         if problems:
             raise FieldErrors(problems)
@@ -965,6 +1007,84 @@ class Config(_Model):
                         ),
                     )
                 )
+        return problems
+
+    def _domain_problems(self, owners: dict[str, str]) -> list[tuple[Loc, str]]:
+        """The records, health checks and certificate validation records go into the zone
+        from each region's app stack, so the zone must be in the account those stacks run in,
+        and that must be one account.
+
+        - `DomainValidationOption.HostedZoneId` "causes ACM to add your CNAME to the domain
+          record"; the certificate's create handler does it with the deployer's own
+          `route53:ChangeResourceRecordSets` (its schema lists the call), and Route 53 has no
+          resource-based policies, so only a principal of the zone's account can change the
+          zone: the validation record and the latency records can only be written by a stack
+          in that account.
+        - One account: a regional custom domain name is one per name in a region, and the
+          latency records one per region (SetIdentifier); two accounts would claim both.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-certificatemanager-certificate-domainvalidationoption.html
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-services-that-work-with-iam.html
+        """
+        domain, targets = self.domain, self.targets
+        if domain.name is None:
+            return []
+        problems: list[tuple[Loc, str]] = []
+        zone = domain.hosted_zone_account
+        delegate = (
+            f"; to serve {domain.name} from other accounts, create a hosted zone for it in "
+            "the account the app runs in and delegate it from the parent zone with an NS "
+            "record (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
+            "CreatingNewSubdomain.html)"
+        )
+        if targets.organizational_units:
+            problems.append(
+                (
+                    ("domain", "name"),
+                    "needs the app in one account, the zone's, but targets.organizational_units "
+                    "deploys it to every account of the OUs" + delegate,
+                )
+            )
+        elif len(targets.accounts) > 1:
+            problems.append(
+                (
+                    ("domain", "name"),
+                    f"needs the app in one account, the zone's, but targets.accounts names "
+                    f"{len(targets.accounts)} ({', '.join(targets.accounts)}): each would "
+                    "claim the same custom domain and latency records in every region" + delegate,
+                )
+            )
+        else:
+            account = targets.accounts[0] if targets.accounts else targets.central_account
+            if account is not None and zone is not None and account != zone:
+                where = "targets.accounts" if targets.accounts else "targets.central_account"
+                problems.append(
+                    (
+                        ("domain", "hosted_zone_account"),
+                        f"is {zone}, but the app stacks run in {account} ({where}): "
+                        "CloudFormation writes the certificate's validation record and the "
+                        "latency records only into a zone of the stack's own account" + delegate,
+                    )
+                )
+        path = domain.health_check_path
+        route = routes.chosen(list(owners), "GET", path)
+        access = self.api.routes.get(route) if route else None
+        if route is None:
+            problems.append(
+                (
+                    ("domain", "health_check_path"),
+                    f"no route serves GET {path}, so every region's health check would fail; "
+                    f"routes: {', '.join(sorted(owners)) or 'none'}",
+                )
+            )
+        elif access is not None and access.authorizer is not None:
+            problems.append(
+                (
+                    ("domain", "health_check_path"),
+                    f"GET {path} is served by {route!r}, which needs a token "
+                    f"(authorizer {access.authorizer!r}) that Route 53's health checkers do "
+                    "not send: name a public path",
+                )
+            )
         return problems
 
     def _centralization_problems(self) -> list[tuple[Loc, str]]:

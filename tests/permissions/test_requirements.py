@@ -117,6 +117,15 @@ def _api_access(raw: Raw) -> None:
     }
 
 
+def _domain(raw: Raw) -> None:
+    """api.example.com in every region, the zone in the one account the app runs in."""
+    raw["domain"] = {
+        "name": "api.example.com",
+        "hosted_zone_id": "Z0123456789EXAMPLE01",
+        "hosted_zone_account": SINGLE,
+    }
+
+
 ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {
     CENTRAL: (f"{ORG}/r-ab12/",)
 }
@@ -127,6 +136,7 @@ SHAPES: dict[str, Shape] = {
     "organization": Shape(_organization, rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)),
     "long-names": Shape(_long_names, rq.Accounts(SINGLE, (SINGLE,))),
     "api-access": Shape(_api_access, rq.Accounts(SINGLE, (SINGLE,))),
+    "domain": Shape(_both(_api_access, _domain), rq.Accounts(SINGLE, (SINGLE,))),
     # Every logging mode and subscription kind, in single-account, multi-account and
     # organization shapes (an organization's accounts for centralization).
     "account-subscription": Shape(_account_subscriptions, rq.Accounts(SINGLE, (SINGLE,))),
