@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from generator.config import arns, bucket_names, centralization, routes
-from generator.config.errors import FieldErrors, Loc, nearest
+from generator.config.errors import FieldErrors, Loc, did_you_mean, nearest
 from generator.config.regions import (
     POWERTOOLS_REGIONS,
     POWERTOOLS_SOURCE,
@@ -582,6 +582,193 @@ class Alarms(_Model):
     evaluation_periods: Annotated[int, Field(ge=1, le=10)] = 1
 
 
+# --- the HTTP API: throttling, CORS, JWT authorizers -------------------------------------
+# API Gateway's default account-level quota per region is 10,000 requests per second with
+# a burst of 5,000; "the default route throttling limits can't exceed the account-level
+# rate limits".
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html
+MAX_RATE = 10_000.0
+MAX_BURST = 5_000
+ISSUER_RE = r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
+# An origin API Gateway accepts in allowOrigins: `*`, `https://*`, `http://*`, or one origin.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+ORIGIN_RE = re.compile(r"^(\*|https?://\*|https?://[A-Za-z0-9.-]+(:\d+)?)$")
+HEADER_RE = re.compile(r"^(\*|[A-Za-z0-9!#$%&'*+.^_`|~-]+)$")
+SCOPE_RE = r"^[\x21\x23-\x5B\x5D-\x7E]+$"
+
+
+class Throttle(_Model):
+    """A steady-state rate and a burst, in requests per second."""
+
+    burst_limit: Annotated[int, Field(ge=0, le=MAX_BURST)] = 200
+    rate_limit: Annotated[float, Field(ge=0, le=MAX_RATE)] = 100.0
+
+
+class Cors(_Model):
+    """The API's CORS configuration: API Gateway answers preflight requests itself and adds
+    these headers to every response (and ignores the functions' own CORS headers)."""
+
+    allow_origins: list[str]
+    allow_methods: list[str] = Field(default_factory=lambda: ["*"])
+    allow_headers: list[str] = Field(default_factory=list)
+    expose_headers: list[str] = Field(default_factory=list)
+    max_age: Annotated[int, Field(ge=0, le=86400)] | None = None
+    allow_credentials: bool = False
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one origin, e.g. 'https://www.example.com'")
+        for origin in value:
+            if not ORIGIN_RE.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; use 'https://host[:port]', '*', "
+                    "'https://*' or 'http://*', without a path or trailing slash"
+                )
+        return _no_duplicates(value, "origin")
+
+    @field_validator("allow_methods")
+    @classmethod
+    def _methods(cls, value: list[str]) -> list[str]:
+        allowed = ("*", *(m for m in routes.METHODS if m != "ANY"))
+        for method in value:
+            if method not in allowed:
+                raise ValueError(f"{method!r} is not a method; allowed: {' '.join(allowed)}")
+        return _no_duplicates(value, "method")
+
+    @field_validator("allow_headers", "expose_headers")
+    @classmethod
+    def _headers(cls, value: list[str]) -> list[str]:
+        for header in value:
+            if not HEADER_RE.match(header):
+                raise ValueError(f"{header!r} is not a header name (or '*')")
+        return _no_duplicates(value, "header")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Cors:
+        # Browsers refuse credentialed responses whose Access-Control-Allow-Origin is `*`.
+        # https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS#credentialed_requests_and_wildcards
+        wild = [o for o in self.allow_origins if "*" in o]
+        if self.allow_credentials and wild:
+            raise FieldErrors.one(
+                ("allow_origins",),
+                f"{', '.join(map(repr, wild))} with allow_credentials = true: browsers refuse "
+                "credentialed responses to a wildcard origin; name the origins one by one",
+            )
+        return self
+
+
+class Authorizer(_Model):
+    """A JWT authorizer: API Gateway checks the token's signature against the issuer's
+    published keys, its `iss`, its `aud` (or `client_id`), its expiry, and the route's
+    scopes, before the function runs.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html
+    """
+
+    issuer: Annotated[str, Field(pattern=ISSUER_RE, max_length=2048)]
+    """The issuer URL, `https://...`: the OIDC provider's; for a Cognito user pool
+    `https://cognito-idp.<region>.amazonaws.com/<user pool id>`."""
+    audience: list[Annotated[str, Field(min_length=1, max_length=256)]]
+    """Accepted `aud` values (Cognito: the app client ids)."""
+    identity_source: Annotated[str, Field(pattern=r"^\$request\.header\.[A-Za-z0-9-]+$")] = (
+        "$request.header.Authorization"
+    )
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one audience (Cognito: an app client id)")
+        return _no_duplicates(value, "audience")
+
+
+class RouteAccess(_Model):
+    """Who may call one route, and how fast."""
+
+    authorizer: str | None = None
+    """An authorizer of `api.authorizers`; unset, the route is public."""
+    scopes: list[Annotated[str, Field(pattern=SCOPE_RE)]] = Field(default_factory=list)
+    throttle: Throttle | None = None
+
+    @model_validator(mode="after")
+    def _scopes_need_authorizer(self) -> RouteAccess:
+        if self.scopes and self.authorizer is None:
+            raise FieldErrors.one(
+                ("scopes",), "scopes are checked by an authorizer: name one in authorizer"
+            )
+        return self
+
+
+class Api(_Model):
+    """The regional HTTP API: throttling, CORS, and JWT authorizers on named routes."""
+
+    throttle: Throttle = Field(default_factory=Throttle)
+    """Every route's default limits (the stage's DefaultRouteSettings)."""
+    cors: Cors | None = None
+    authorizers: dict[str, Authorizer] = Field(default_factory=dict)
+    routes: dict[str, RouteAccess] = Field(default_factory=dict)
+
+    @field_validator("authorizers")
+    @classmethod
+    def _authorizer_names(cls, value: dict[str, Authorizer]) -> dict[str, Authorizer]:
+        for name in value:
+            if not NAME_RE.match(name) or len(name) > 40:
+                raise ValueError(
+                    f"authorizer name {name!r} must be 2-40 lowercase letters, digits and hyphens"
+                )
+        return value
+
+    @field_validator("routes")
+    @classmethod
+    def _route_keys(cls, value: dict[str, RouteAccess]) -> dict[str, RouteAccess]:
+        for route in value:
+            problem = routes.route_problem(route)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+# --- one name for the API in every region ------------------------------------------------
+# A fully qualified domain name as ACM's DomainValidationOption accepts it (labels of at most
+# 63 characters that neither start nor end with a hyphen), lowercase, no wildcard (an API's
+# custom domain names one host).
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-certificatemanager-certificate-domainvalidationoption.html
+DOMAIN_RE = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])$"
+HOSTED_ZONE_RE = r"^Z[A-Z0-9]{1,31}$"
+
+
+class Domain(_Model):
+    """One name for the API in every region: a regional custom domain and certificate per
+    region, and a latency record with a health check per region in a Route 53 zone."""
+
+    name: Annotated[str, Field(pattern=DOMAIN_RE, max_length=253)] | None = None
+    """The API's name, e.g. `api.example.com`; unset, the API has only its execute-api
+    endpoints."""
+    hosted_zone_id: Annotated[str, Field(pattern=HOSTED_ZONE_RE)] | None = None
+    """The public Route 53 hosted zone that holds `name` (its id, `Z...`)."""
+    hosted_zone_account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    """The account that owns the zone: it must be the one account the app stacks run in."""
+    health_check_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
+    """The path each region's Route 53 health check requests with GET; a public route
+    must serve it."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Domain:
+        problems: list[tuple[Loc, str]] = []
+        if self.name is not None:
+            for key in ("hosted_zone_id", "hosted_zone_account"):
+                if getattr(self, key) is None:
+                    problems.append(((key,), f"is required with name ({self.name!r})"))
+        else:
+            for key in ("hosted_zone_id", "hosted_zone_account", "health_check_path"):
+                if key in self.model_fields_set:
+                    problems.append(((key,), "is a setting of the custom domain: set name too"))
+        if problems:
+            raise FieldErrors(problems)
+        return self
+
+
 # --- permission grants -------------------------------------------------------------------
 def _action(action: str) -> str:
     if "*" in action or "?" in action:
@@ -730,6 +917,8 @@ class Config(_Model):
     logging: Logging = Field(default_factory=Logging)
     pipeline: Pipeline = Field(default_factory=Pipeline)
     alarms: Alarms = Field(default_factory=Alarms)
+    api: Api = Field(default_factory=Api)
+    domain: Domain = Field(default_factory=Domain)
     functions: dict[str, Function]
 
     # The file it was read from; function sources are relative to its folder.
@@ -780,10 +969,140 @@ class Config(_Model):
                         )
                     )
                 owners[route] = name
+        problems += self._api_problems(owners)
+        problems += self._domain_problems(owners)
         problems += self._centralization_problems()
         if problems:
             raise FieldErrors(problems)
         return self
+
+    def _api_problems(self, owners: dict[str, str]) -> list[tuple[Loc, str]]:
+        """Each route of `api.routes` is a function's, names a known authorizer, and no
+        function's health route needs a token: the pre-traffic hook invokes the new version
+        directly (no API Gateway, so no token to check), but anything that probes the health
+        path through the API (a Route 53 health check, an operator's curl) sends none."""
+        problems: list[tuple[Loc, str]] = []
+        api = self.api
+        known = sorted(api.authorizers)
+        for route, access in api.routes.items():
+            loc: Loc = ("api", "routes", route)
+            if route not in owners:
+                problems.append(
+                    (
+                        loc,
+                        f"is not a route of any function; routes: {', '.join(sorted(owners))}"
+                        if owners
+                        else "is not a route of any function (no function has routes)",
+                    )
+                )
+            if access.authorizer is not None and access.authorizer not in api.authorizers:
+                allowed = (
+                    ", ".join(known) if known else "none defined (add [api.authorizers.<name>])"
+                )
+                hint = did_you_mean(access.authorizer, known)
+                problems.append(
+                    (
+                        (*loc, "authorizer"),
+                        f"unknown authorizer {access.authorizer!r}; allowed: {allowed}"
+                        + (f"; {hint}" if hint else ""),
+                    )
+                )
+        for name, function in self.functions.items():
+            health = routes.chosen(function.routes, "GET", function.health_path)
+            guard = api.routes.get(health) if health else None
+            if health is not None and guard is not None and guard.authorizer is not None:
+                problems.append(
+                    (
+                        ("api", "routes", health, "authorizer"),
+                        f"{health!r} serves GET {function.health_path}, the health path of "
+                        f"function {name!r}, which must answer without a token; remove the "
+                        "authorizer"
+                        + (
+                            ""
+                            if health == f"GET {function.health_path}"
+                            else f", or add a public route 'GET {function.health_path}'"
+                        ),
+                    )
+                )
+        return problems
+
+    def _domain_problems(self, owners: dict[str, str]) -> list[tuple[Loc, str]]:
+        """The records, health checks and certificate validation records go into the zone
+        from each region's app stack, so the zone must be in the account those stacks run in,
+        and that must be one account.
+
+        - `DomainValidationOption.HostedZoneId` "causes ACM to add your CNAME to the domain
+          record"; the certificate's create handler does it with the deployer's own
+          `route53:ChangeResourceRecordSets` (its schema lists the call), and Route 53 has no
+          resource-based policies, so only a principal of the zone's account can change the
+          zone: the validation record and the latency records can only be written by a stack
+          in that account.
+        - One account: a regional custom domain name is one per name in a region, and the
+          latency records one per region (SetIdentifier); two accounts would claim both.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-certificatemanager-certificate-domainvalidationoption.html
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-services-that-work-with-iam.html
+        """
+        domain, targets = self.domain, self.targets
+        if domain.name is None:
+            return []
+        problems: list[tuple[Loc, str]] = []
+        zone = domain.hosted_zone_account
+        delegate = (
+            f"; to serve {domain.name} from other accounts, create a hosted zone for it in "
+            "the account the app runs in and delegate it from the parent zone with an NS "
+            "record (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
+            "CreatingNewSubdomain.html)"
+        )
+        if targets.organizational_units:
+            problems.append(
+                (
+                    ("domain", "name"),
+                    "needs the app in one account, the zone's, but targets.organizational_units "
+                    "deploys it to every account of the OUs" + delegate,
+                )
+            )
+        elif len(targets.accounts) > 1:
+            problems.append(
+                (
+                    ("domain", "name"),
+                    f"needs the app in one account, the zone's, but targets.accounts names "
+                    f"{len(targets.accounts)} ({', '.join(targets.accounts)}): each would "
+                    "claim the same custom domain and latency records in every region" + delegate,
+                )
+            )
+        else:
+            account = targets.accounts[0] if targets.accounts else targets.central_account
+            if account is not None and zone is not None and account != zone:
+                where = "targets.accounts" if targets.accounts else "targets.central_account"
+                problems.append(
+                    (
+                        ("domain", "hosted_zone_account"),
+                        f"is {zone}, but the app stacks run in {account} ({where}): "
+                        "CloudFormation writes the certificate's validation record and the "
+                        "latency records only into a zone of the stack's own account" + delegate,
+                    )
+                )
+        path = domain.health_check_path
+        route = routes.chosen(list(owners), "GET", path)
+        access = self.api.routes.get(route) if route else None
+        if route is None:
+            problems.append(
+                (
+                    ("domain", "health_check_path"),
+                    f"no route serves GET {path}, so every region's health check would fail; "
+                    f"routes: {', '.join(sorted(owners)) or 'none'}",
+                )
+            )
+        elif access is not None and access.authorizer is not None:
+            problems.append(
+                (
+                    ("domain", "health_check_path"),
+                    f"GET {path} is served by {route!r}, which needs a token "
+                    f"(authorizer {access.authorizer!r}) that Route 53's health checkers do "
+                    "not send: name a public path",
+                )
+            )
+        return problems
 
     def _centralization_problems(self) -> list[tuple[Loc, str]]:
         """A centralization rule is an organization's, lives in the home region, reads the

@@ -57,3 +57,25 @@ def serves(route: str, method: str, path: str) -> bool:
 def _segments(path: str) -> list[str]:
     """`/a/b` -> ['a', 'b']; `/` -> ['']; a trailing slash keeps an empty last segment."""
     return path.split("/")[1:]
+
+
+def chosen(route_keys: list[str], method: str, path: str) -> str | None:
+    """The route key API Gateway picks for a `method` request to `path`, or None.
+
+    "API Gateway selects the most-specific match": a route whose path is all literals
+    before one with path variables, and one without a greedy variable before one with;
+    a route of the request's own method before an `ANY` route of the same path.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+    """
+    serving = [r for r in route_keys if serves(r, method, path)]
+    if not serving:
+        return None
+
+    def rank(route: str) -> tuple[int, int, int]:
+        route_method, route_path = route.split(" ", 1)
+        segments = _segments(route_path)
+        greedy = sum(1 for s in segments if _GREEDY.match(s))
+        variables = sum(1 for s in segments if _VARIABLE.match(s))
+        return (greedy, variables, route_method == "ANY")
+
+    return min(serving, key=rank)

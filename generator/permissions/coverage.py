@@ -23,13 +23,26 @@ from generator.output.layout import Layout
 ACCOUNT, CENTRAL = "111111111111", "222222222222"
 FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
-# routeless functions, each pipeline source, the optional administration role and alerts,
-# each logging mode (the Firehose path, the centralization rule) and subscription kind.
+# routeless functions, JWT authorizers, a custom domain, each pipeline source, the optional
+# administration role and alerts, each logging mode (the Firehose path, the centralization
+# rule) and subscription kind.
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
         "logging": {"alert_email": "alerts@example.com"},
-        "functions": {"api": FUNCTION, "worker": {"source": "src"}},
+        "functions": {
+            "api": {"source": "src", "routes": ["GET /health", "GET /orders"]},
+            "worker": {"source": "src"},
+        },
+        "api": {
+            "authorizers": {"users": {"issuer": "https://login.example.com", "audience": ["a"]}},
+            "routes": {"GET /orders": {"authorizer": "users"}},
+        },
+        "domain": {
+            "name": "api.example.com",
+            "hosted_zone_id": "Z0123456789EXAMPLE01",
+            "hosted_zone_account": ACCOUNT,
+        },
     },
     {
         "targets": {

@@ -59,6 +59,15 @@ EXTRA_ACTIONS = {
 }
 
 
+# Calls a type's schema lists for a feature these templates never use: not granted.
+UNUSED_ACTIONS = {
+    # A private CA's calls: the certificates are public and DNS-validated (no
+    # CertificateAuthorityArn), and issuing from the account's private CAs is a write.
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-certificatemanager-certificate.html
+    "AWS::CertificateManager::Certificate": ("acm-pca:GetCertificate", "acm-pca:IssueCertificate"),
+}
+
+
 class MissingPermissionsError(Exception):
     """A resource type whose deploying permissions nothing describes."""
 
@@ -95,6 +104,7 @@ def _schema_actions(resource_type: str) -> list[str]:
 def _handler_actions(resource_type: str) -> frozenset[str]:
     actions = set(_schema_actions(resource_type))
     actions |= set(EXTRA_ACTIONS.get(resource_type, ()))
+    actions -= set(UNUSED_ACTIONS.get(resource_type, ()))
     if not actions:
         raise MissingPermissionsError(
             f"{resource_type}: its schema lists no handler permissions; add them to "

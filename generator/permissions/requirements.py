@@ -224,6 +224,8 @@ class World:
             "centralized": logging.centralized,
             "log_group_subscription": logging.firehose and logging.subscription == "log-group",
             "account_subscription": logging.firehose and logging.subscription == "account",
+            "jwt_authorizers": bool(self.config.api.authorizers),
+            "custom_domain": self.config.domain.name is not None,
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")
@@ -691,7 +693,7 @@ def _must_exist(resource: str, file: str, scope: Scope) -> None:
 def handler_actions(resource_type: str, handlers: tuple[str, ...]) -> tuple[str, ...]:
     """The IAM actions CloudFormation's handlers of a type call (resource schema
     `handlers.<h>.permissions`), in IAM's spelling; unknown actions are left out."""
-    from generator.permissions.deployer import EXTRA_ACTIONS
+    from generator.permissions.deployer import EXTRA_ACTIONS, UNUSED_ACTIONS
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
     listed = {
@@ -700,6 +702,7 @@ def handler_actions(resource_type: str, handlers: tuple[str, ...]) -> tuple[str,
         for action in schema.get("handlers", {}).get(handler, {}).get("permissions", [])
     }
     listed |= set(EXTRA_ACTIONS.get(resource_type, ()))
+    listed -= set(UNUSED_ACTIONS.get(resource_type, ()))
     return tuple(sorted({c for c in map(iam_data.canonical, listed) if c}))
 
 

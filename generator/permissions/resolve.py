@@ -575,9 +575,15 @@ def _api_child(kind: str) -> Handler:
 
 _REF: Final[dict[str, Handler]] = {
     "AWS::ApiGatewayV2::Api": _api_id,
+    "AWS::ApiGatewayV2::ApiMapping": lambda r, k: r._id(k, 6),
+    "AWS::ApiGatewayV2::Authorizer": lambda r, k: r._id(k, 6),
+    "AWS::ApiGatewayV2::DomainName": lambda r, k: r.text(r.properties(k)["DomainName"]),
     "AWS::ApiGatewayV2::Integration": lambda r, k: r._id(k, 7),
     "AWS::ApiGatewayV2::Route": lambda r, k: r._id(k, 7),
     "AWS::ApiGatewayV2::Stage": lambda r, k: r.text(r.properties(k)["StageName"]),
+    "AWS::CertificateManager::Certificate": lambda r, k: (
+        f"{r.base('acm')}certificate/{stable_uuid(repr(r), r.placement.stack_name, k)}"
+    ),
     "AWS::CloudWatch::Alarm": _name,
     "AWS::CloudWatch::CompositeAlarm": _name,
     "AWS::CloudWatch::Dashboard": _name,
@@ -606,6 +612,8 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::Logs::LogStream": _name,
     "AWS::Logs::MetricFilter": _name,
     "AWS::Logs::SubscriptionFilter": _name,
+    "AWS::Route53::HealthCheck": lambda r, k: stable_uuid(repr(r), r.placement.stack_name, k),
+    "AWS::Route53::RecordSet": lambda r, k: r.text(r.properties(k)["Name"]).rstrip("."),
     "AWS::S3::Bucket": _name,
     "AWS::Scheduler::Schedule": _name,
     "AWS::Scheduler::ScheduleGroup": _name,
@@ -619,6 +627,10 @@ _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
         f"https://{_api_id(r, k)}.execute-api.{r.placement.region}.amazonaws.com"
     ),
     ("AWS::ApiGatewayV2::Api", "ApiId"): _api_id,
+    ("AWS::ApiGatewayV2::DomainName", "RegionalDomainName"): lambda r, k: (
+        f"d-{r._id(k, 10)}.execute-api.{r.placement.region}.amazonaws.com"
+    ),
+    ("AWS::ApiGatewayV2::DomainName", "RegionalHostedZoneId"): lambda r, k: "Z2REGIONALZONE",
     ("AWS::CloudWatch::Alarm", "Arn"): lambda r, k: f"{r.base('cloudwatch')}alarm:{_name(r, k)}",
     ("AWS::CloudWatch::CompositeAlarm", "Arn"): lambda r, k: (
         f"{r.base('cloudwatch')}alarm:{_name(r, k)}"
@@ -661,9 +673,18 @@ def _att(attribute: str) -> Handler:
 
 _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::ApiGatewayV2::Api": lambda r, k: f"{r.base('apigateway', account=False)}/apis/{r.ref(k)}",
+    "AWS::ApiGatewayV2::ApiMapping": lambda r, k: (
+        f"{r.base('apigateway', account=False)}/domainnames/"
+        f"{r.text(r.properties(k)['DomainName'])}/apimappings/{r.ref(k)}"
+    ),
+    "AWS::ApiGatewayV2::Authorizer": _api_child("authorizers"),
+    "AWS::ApiGatewayV2::DomainName": lambda r, k: (
+        f"{r.base('apigateway', account=False)}/domainnames/{r.ref(k)}"
+    ),
     "AWS::ApiGatewayV2::Integration": _api_child("integrations"),
     "AWS::ApiGatewayV2::Route": _api_child("routes"),
     "AWS::ApiGatewayV2::Stage": _api_child("stages"),
+    "AWS::CertificateManager::Certificate": lambda r, k: r.ref(k),
     "AWS::CloudWatch::Alarm": _att("Arn"),
     "AWS::CloudWatch::CompositeAlarm": _att("Arn"),
     "AWS::CloudWatch::Dashboard": lambda r, k: (
@@ -704,6 +725,14 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
         f"{r.base('logs')}log-group:{r.text(r.properties(k)['LogGroupName'])}:*"
     ),
     "AWS::ObservabilityAdmin::OrganizationCentralizationRule": _att("RuleArn"),
+    # Route 53 ARNs name no region or account.
+    "AWS::Route53::HealthCheck": lambda r, k: (
+        f"arn:{r.placement.partition}:route53:::healthcheck/{r.ref(k)}"
+    ),
+    "AWS::Route53::RecordSet": lambda r, k: (
+        f"arn:{r.placement.partition}:route53:::hostedzone/"
+        f"{r.text(r.properties(k)['HostedZoneId'])}"
+    ),
     "AWS::S3::Bucket": _att("Arn"),
     "AWS::Scheduler::Schedule": _schedule_arn,
     "AWS::Scheduler::ScheduleGroup": lambda r, k: (

@@ -14,7 +14,9 @@ regional templates check (`generator.blocks.version_check`).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
+from awacs import iam as iam_actions
 from awacs import kms as kms_actions
 from awacs import logs as logs_actions
 from awacs import s3 as s3_actions
@@ -38,6 +40,8 @@ from generator.blocks.roles import Role
 from generator.blocks.version_check import CHECK_TYPE, VERSION, check_parameter
 from generator.permissions import coverage, deployer, iam_data
 from generator.stacks.base import Stack
+
+APIGATEWAY_SLR_SERVICE = "ops.apigateway.amazonaws.com"
 
 
 class ExecutionRole(Stack):
@@ -110,6 +114,7 @@ class ExecutionRole(Stack):
                 *self._version_checks(),
                 *powertools_layer_access(),
                 *self._central_resources(),
+                *self._service_linked_roles(deployed),
             ],
             description="StackSets' own needs, and the resource schemas of every resource "
             "type the regional templates can hold",
@@ -215,6 +220,31 @@ class ExecutionRole(Stack):
                 [logs_actions.PutSubscriptionFilter],
                 [Sub(f"arn:${{AWS::Partition}}:logs:*:{central}:destination:{destination}")],
             ),
+        ]
+
+    def _service_linked_roles(self, deployed: list[dict[str, Any]]) -> list[Statement]:
+        """ "When you create a Regional custom domain name ... with an ACM certificate, API
+        Gateway creates a service-linked role in your account" (AWSServiceRoleForAPIGateway,
+        trusted by ops.apigateway.amazonaws.com), on the caller's behalf: the one role, for
+        the one service. The resource schemas do not list the call.
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-regional-api-custom-domain-create.html
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/using-service-linked-roles.html
+        """
+        kinds = {r["Type"] for t in deployed for r in t.get("Resources", {}).values()}
+        if "AWS::ApiGatewayV2::DomainName" not in kinds:
+            return []
+        return [
+            policies.allow(
+                "CreateApiGatewayServiceLinkedRole",
+                [iam_actions.CreateServiceLinkedRole],
+                [
+                    Sub(
+                        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"
+                        f"{APIGATEWAY_SLR_SERVICE}/AWSServiceRoleForAPIGateway"
+                    )
+                ],
+                StringEquals({"iam:AWSServiceName": APIGATEWAY_SLR_SERVICE}),
+            )
         ]
 
     @cached_property

@@ -104,6 +104,28 @@ def _account_subscriptions(raw: Raw) -> None:
     raw.setdefault("logging", {})["subscription"] = "account"
 
 
+def _api_access(raw: Raw) -> None:
+    """JWT authorizers on two routes, CORS, and throttling per stage and route."""
+    raw["functions"]["api"]["routes"].append("ANY /orders/{proxy+}")
+    raw["api"] = {
+        "cors": {"allow_origins": ["https://app.example.com"]},
+        "authorizers": {"users": {"issuer": "https://login.example.com", "audience": ["app"]}},
+        "routes": {
+            "GET /hello": {"authorizer": "users"},
+            "ANY /orders/{proxy+}": {"authorizer": "users", "throttle": {"rate_limit": 5.0}},
+        },
+    }
+
+
+def _domain(raw: Raw) -> None:
+    """api.example.com in every region, the zone in the one account the app runs in."""
+    raw["domain"] = {
+        "name": "api.example.com",
+        "hosted_zone_id": "Z0123456789EXAMPLE01",
+        "hosted_zone_account": SINGLE,
+    }
+
+
 ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {
     CENTRAL: (f"{ORG}/r-ab12/",)
 }
@@ -113,6 +135,8 @@ SHAPES: dict[str, Shape] = {
     "multi-account": Shape(_multi_account, rq.Accounts(CENTRAL, ("111111111111", "222222222222"))),
     "organization": Shape(_organization, rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)),
     "long-names": Shape(_long_names, rq.Accounts(SINGLE, (SINGLE,))),
+    "api-access": Shape(_api_access, rq.Accounts(SINGLE, (SINGLE,))),
+    "domain": Shape(_both(_api_access, _domain), rq.Accounts(SINGLE, (SINGLE,))),
     # Every logging mode and subscription kind, in single-account, multi-account and
     # organization shapes (an organization's accounts for centralization).
     "account-subscription": Shape(_account_subscriptions, rq.Accounts(SINGLE, (SINGLE,))),

@@ -23,6 +23,9 @@ RECORDED = {
     4: "3f1df77ae2cdb57523d4e895ca4cf6f799e90f32b2471ae687d1ae511b6add65",
     # 5: account-level subscription filter policies (logging.subscription = "account")
     5: "be77e759db24c00711c46394fa87b2cad28eebaf602dc938c66140cd6239a5ad",
+    # 6: custom domains (ACM certificates, API Gateway domain names and mappings, Route 53
+    # records and health checks, API Gateway's service-linked role)
+    6: "870e80925dccf192d30593aad21bb25273dcc72a0e17e717e03bed1d7cb3bf59",
 }
 
 
@@ -195,3 +198,36 @@ def test_service_managed_stack_sets_have_no_role_to_check(write_config):
     built = generate(config_module.load(write_config(edit)))
     assert version_check.CHECK_TITLE not in json.loads(built.files["app.json"])["Resources"]
     assert version_check.CHECK_TITLE in json.loads(built.files["bootstrap.json"])["Resources"]
+
+
+def test_creates_api_gateways_service_linked_role_and_no_other(role_template):
+    """A regional custom domain makes API Gateway create AWSServiceRoleForAPIGateway on
+    the deployer's behalf; the role may create that one, for that one service."""
+    slr = statements(role_template)["CreateApiGatewayServiceLinkedRole"]
+    assert slr["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert slr["Resource"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"
+            "ops.apigateway.amazonaws.com/AWSServiceRoleForAPIGateway"
+        }
+    ]
+    assert slr["Condition"] == {
+        "StringEquals": {"iam:AWSServiceName": "ops.apigateway.amazonaws.com"}
+    }
+    others = [s for sid, s in statements(role_template).items() if s is not slr]
+    assert not any("iam:CreateServiceLinkedRole" in s["Action"] for s in others)
+
+
+def test_the_role_covers_custom_domains_the_config_does_not_use(role_template):
+    """The reference config has no domain; its role can still create and delete one."""
+    actions = granted(role_template)
+    assert {
+        "acm:RequestCertificate",
+        "acm:DeleteCertificate",
+        "route53:ChangeResourceRecordSets",
+        "route53:CreateHealthCheck",
+        "route53:DeleteHealthCheck",
+        "apigateway:AddCertificateToDomain",
+    } <= actions
+    # The schema's private-CA calls are left out: the certificates are public.
+    assert not {a for a in actions if a.startswith("acm-pca:")}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from awacs import awslambda, cloudwatch
-from troposphere import Parameter, Ref, codedeploy, logs, ssm
+from troposphere import GetAtt, Parameter, Ref, codedeploy, logs, ssm
 from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 
@@ -22,6 +22,7 @@ from generator.blocks.roles import Role
 from generator.output.bundles import HOOK, Asset
 from generator.stacks.app import telemetry
 from generator.stacks.app.api import HttpApi
+from generator.stacks.app.domain import RegionalDomain
 from generator.stacks.app.function import FunctionParts
 from generator.stacks.base import Stack
 
@@ -39,6 +40,7 @@ class RegionalApp(Stack):
         "deploy_role",
         "api",
         "functions",
+        "domain",
         "log_subscription",
         "health",
         "event_forwarding",
@@ -145,6 +147,17 @@ class RegionalApp(Stack):
         return HttpApi(self.template, self.config, self.central_logs)
 
     @cached_property
+    def domain(self) -> RegionalDomain | None:
+        """The API's custom name in this region, when the config names one."""
+        if self.config.domain.name is None:
+            return None
+        domain = RegionalDomain(
+            self.template, self.config.domain, self.api, self.config.application.all_tags
+        )
+        domain.build()
+        return domain
+
+    @cached_property
     def functions(self) -> dict[str, FunctionParts]:
         built = {key: FunctionParts(self, key) for key in self.config.function_names}
         for parts in built.values():
@@ -183,6 +196,12 @@ class RegionalApp(Stack):
     @cached_property
     def outputs(self) -> None:
         self.output("ApiEndpoint", self.api.endpoint, "Base URL of the HTTP API in this region.")
+        if self.domain is not None:
+            self.output(
+                "ApiRegionalDomainName",
+                GetAtt(self.domain.domain_name, "RegionalDomainName"),
+                f"Where https://{self.domain.name} points in this region (latency record).",
+            )
         for parts in self.functions.values():
             self.output(
                 f"{parts.id()}AliasArn",

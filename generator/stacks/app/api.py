@@ -1,4 +1,5 @@
-"""The regional HTTP API: its `$default` stage, access logs, and a 5xx-rate alarm.
+"""The regional HTTP API: its `$default` stage, access logs, throttling, CORS, JWT
+authorizers on the routes the config names, and a 5xx-rate alarm.
 
 The 5xx alarm reports to the central bus but is not a deployment alarm: while an old
 version is failing it would block the very release that fixes it.
@@ -13,11 +14,10 @@ from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
 from generator.config import Config
+from generator.config.models import Throttle
 from generator.output.render import compact
 from generator.stacks.app.telemetry import CentralLogs
 
-BURST_LIMIT = 200
-RATE_LIMIT = 100.0
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",
@@ -42,13 +42,24 @@ class HttpApi:
         self.template = template
         self.config = config
         app = config.application.name
+        cors = config.api.cors
+        extra = {}
+        if cors is not None:
+            extra["CorsConfiguration"] = apigatewayv2.Cors(
+                AllowOrigins=cors.allow_origins,
+                AllowMethods=cors.allow_methods,
+                AllowCredentials=cors.allow_credentials,
+                **({"AllowHeaders": cors.allow_headers} if cors.allow_headers else {}),
+                **({"ExposeHeaders": cors.expose_headers} if cors.expose_headers else {}),
+                **({"MaxAge": cors.max_age} if cors.max_age is not None else {}),
+            )
         self.resource = template.add_resource(
             apigatewayv2.Api(
-                "HttpApi", Name=app, ProtocolType="HTTP", Description=f"{app} HTTP API"
+                "HttpApi", Name=app, ProtocolType="HTTP", Description=f"{app} HTTP API", **extra
             )
         )
         access_logs = logs.log_group("HttpApiAccessLogGroup", names.api_log_group(app))
-        template.add_resource(
+        self.stage = template.add_resource(
             apigatewayv2.Stage(
                 "HttpApiStage",
                 ApiId=self.ref,
@@ -57,11 +68,24 @@ class HttpApi:
                 AccessLogSettings=apigatewayv2.AccessLogSettings(
                     DestinationArn=access_logs.arn, Format=compact(ACCESS_LOG_FORMAT)
                 ),
-                DefaultRouteSettings=apigatewayv2.RouteSettings(
-                    ThrottlingBurstLimit=BURST_LIMIT, ThrottlingRateLimit=RATE_LIMIT
-                ),
+                DefaultRouteSettings=_limits(config.api.throttle),
             )
         )
+        self.authorizers = {
+            name: template.add_resource(
+                apigatewayv2.Authorizer(
+                    names.logical_id(name, "authorizer"),
+                    ApiId=self.ref,
+                    Name=name,
+                    AuthorizerType="JWT",
+                    IdentitySource=[spec.identity_source],
+                    JwtConfiguration=apigatewayv2.JWTConfiguration(
+                        Issuer=spec.issuer, Audience=spec.audience
+                    ),
+                )
+            )
+            for name, spec in sorted(config.api.authorizers.items())
+        }
         self.error_rate_alarm = self._error_rate_alarm()
 
     @property
@@ -85,14 +109,25 @@ class HttpApi:
             )
         )
         for index, route in enumerate(routes, start=1):
-            self.template.add_resource(
+            access = self.config.api.routes.get(route)
+            auth: dict[str, object] = {}
+            if access is not None and access.authorizer is not None:
+                auth = {
+                    "AuthorizationType": "JWT",
+                    "AuthorizerId": Ref(self.authorizers[access.authorizer]),
+                    **({"AuthorizationScopes": access.scopes} if access.scopes else {}),
+                }
+            resource = self.template.add_resource(
                 apigatewayv2.Route(
                     f"{prefix}Route{index}",
                     ApiId=self.ref,
                     RouteKey=route,
                     Target=Sub(f"integrations/${{{integration.title}}}"),
+                    **auth,
                 )
             )
+            if access is not None and access.throttle is not None:
+                self._route_limits(route, resource, access.throttle)
         self.template.add_resource(
             lambda_.Permission(
                 f"{prefix}ApiInvokePermission",
@@ -106,6 +141,14 @@ class HttpApi:
                 ),
             )
         )
+
+    def _route_limits(self, route: str, resource: apigatewayv2.Route, limits: Throttle) -> None:
+        """The stage's RouteSettings for one route. They are keyed by route key, which the
+        stage can only name once the route exists: the stage waits for it."""
+        settings = dict(getattr(self.stage, "RouteSettings", {}) or {})
+        settings[route] = _limits(limits).to_dict()
+        self.stage.RouteSettings = dict(sorted(settings.items()))
+        self.stage.DependsOn = sorted({*getattr(self.stage, "DependsOn", []), resource.title})
 
     def _error_rate_alarm(self) -> cw.Alarm:
         thresholds, app = self.config.alarms, self.config.application.name
@@ -146,3 +189,9 @@ class HttpApi:
             Period=self.config.alarms.period_seconds,
             Stat="Sum",
         )
+
+
+def _limits(limits: Throttle) -> apigatewayv2.RouteSettings:
+    return apigatewayv2.RouteSettings(
+        ThrottlingBurstLimit=limits.burst_limit, ThrottlingRateLimit=limits.rate_limit
+    )
