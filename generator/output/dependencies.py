@@ -6,15 +6,19 @@ Lambda's runtime lacks, each pinned with `==` (as `pip freeze` and `pip-compile`
 them; `--hash` options are checked when given). pip installs them into a folder that
 the bundle zips beside the function's code (generator/output/bundles.py):
 
-- wheels only, for the function's architecture on Lambda's Python 3.11 (Amazon Linux 2,
-  glibc 2.26): `--only-binary=:all: --platform manylinux2014_aarch64` (or `_x86_64`)
-  `--implementation cp --python-version 3.11`. Nothing is compiled on the build machine,
-  and a package without such a wheel is refused by name. pip takes the `manylinux2014`
-  tag as glibc 2.17 and accepts the older manylinux tags with it, never a newer one such
-  as `manylinux_2_28`, which Amazon Linux 2 cannot load.
+- wheels only, for the function's architecture on Lambda's Python 3.11:
+  `--only-binary=:all: --platform manylinux2014_aarch64` (or `_x86_64`) `--implementation
+  cp --python-version 3.11`. Nothing is compiled on the build machine, and a package
+  without such a wheel is refused by name. The `python3.11` runtime runs on Amazon Linux 2
+  (not 2023, which starts with `python3.12`), whose glibc is 2.26; `manylinux2014` is
+  glibc 2.17 (PEP 599), so every wheel it admits loads there. pip takes the tag with the
+  older manylinux tags, never a newer one such as `manylinux_2_28`, which needs a glibc
+  Amazon Linux 2 lacks. AWS's own guide installs Lambda packages the same way.
+  https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html (runtimes and their OS)
+  https://docs.aws.amazon.com/linux/al2023/ug/glibc-gcc-and-binutils.html (AL2: glibc 2.26)
+  https://peps.python.org/pep-0599/
   https://repost.aws/knowledge-center/lambda-python-package-compatible
   https://pip.pypa.io/en/stable/cli/pip_install/#cmdoption-platform
-  https://peps.python.org/pep-0599/
 - every package pip installs must be pinned in the file, so that a dependency of a
   dependency cannot move between two builds, or between a developer's and the pipeline's.
 

@@ -38,7 +38,9 @@ def wheel(
     )
     if script:
         contents[f"{info}/entry_points.txt"] = f"[console_scripts]\n{name}-cli = {name}:main\n"
-    record = [f"{path},sha256={_digest(text)},{len(text.encode())}" for path, text in contents.items()]
+    record = [
+        f"{path},sha256={_digest(text)},{len(text.encode())}" for path, text in contents.items()
+    ]
     contents[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
     path = folder / f"{name}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
