@@ -5,7 +5,7 @@ names modules that each hold
 
     TEMPLATES = ("app.json",)     # the templates it extends: app, bootstrap, logging, pipeline
 
-    def extend(stack: ExtensionContext) -> None:
+    def extend(ctx: ExtensionContext) -> None:
         ...
 
 `extend` is called once for each template it names, while that template is built: after
@@ -124,7 +124,7 @@ def _load(name: str, path: Path) -> Extension:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in an extension is its failure too
         raise ExtensionError(name, f"importing it raised {_raised(exc, path)}") from None
     return Extension(name, path, _templates(name, module), _entry(name, module))
 
@@ -150,7 +150,7 @@ def _templates(name: str, module: ModuleType) -> tuple[str, ...]:
 def _entry(name: str, module: ModuleType) -> Callable[[ExtensionContext], None]:
     entry = getattr(module, ENTRY_POINT, None)
     if not callable(entry):
-        raise ExtensionError(name, f"define `def {ENTRY_POINT}(stack: ExtensionContext) -> None`")
+        raise ExtensionError(name, f"define `def {ENTRY_POINT}(ctx: ExtensionContext) -> None`")
     try:
         inspect.signature(entry).bind(None)
     except TypeError:
@@ -188,7 +188,7 @@ def apply(extensions: tuple[Extension, ...], file: str, config: Config, stack: S
         before = _rendered(stack.template, extension.name, "before it ran")
         try:
             extension.entry(ExtensionContext(file, config, stack))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise ExtensionError(
                 extension.name, f"extending {file} raised {_raised(exc, extension.path)}"
             ) from None

@@ -22,20 +22,20 @@ TEMPLATES = ("app.json",)
 TERMS = ["lambda", "stackset", "canary", "rollback", "region"]
 
 
-def extend(stack: ExtensionContext) -> None:
-    name = f"/{stack.app}/settings"
-    settings = stack.add(
+def extend(ctx: ExtensionContext) -> None:
+    name = f"/{ctx.app}/settings"
+    settings = ctx.add(
         ssm.Parameter(
             "SearchSettings",
             Name=name,
             Type="String",
             Value=json.dumps({"terms": TERMS}, sort_keys=True),
-            Description=f"{stack.app}: the terms the search API finds.",
+            Description=f"{ctx.app}: the terms the search API finds.",
         )
     )
-    stack.function("api").role.allow(
+    ctx.function("api").role.allow(
         "ReadSearchSettings",
         [ssm_actions.GetParameter],
         [policies.arn("ssm", f"parameter{name}")],
     )
-    stack.output("SearchSettingsParameter", Ref(settings), "The search API's settings.")
+    ctx.output("SearchSettingsParameter", Ref(settings), "The search API's settings.")
