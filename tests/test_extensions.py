@@ -268,3 +268,25 @@ def test_a_cfn_lint_finding_on_what_an_extension_added_names_it(extended):
         p.startswith("app.json: E") and "Resources/Settings/" in p and "extensions/ext.py" in p
         for p in named
     ), named
+
+
+def test_the_pipeline_may_deploy_what_an_extension_adds_to_the_home_stacks(extended, write_config):
+    def ssm_actions(path: Path) -> set[str]:
+        pipeline = generate(config_module.load(path), dependency_cache=None).data["pipeline.json"]
+        return set(re.findall(r'"(ssm:[A-Za-z]+)"', json.dumps(pipeline)))
+
+    assert ssm_actions(write_config()) == set()
+    added = ssm_actions(
+        extended(
+            """
+            TEMPLATES = ("logging.json", "pipeline.json")
+
+
+            def extend(stack):
+                stack.add(
+                    ssm.Parameter(f"{stack.file.split('.')[0]}Note", Type="String", Value="x")
+                )
+            """
+        )
+    )
+    assert {"ssm:PutParameter", "ssm:DeleteParameter"} <= added
