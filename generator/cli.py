@@ -279,7 +279,7 @@ def _bundles(args: argparse.Namespace) -> int:
     from generator.output import bodies, bundles
 
     layout = config_layout(args.config)
-    assets = _bundle(load_config(args.config))
+    assets = _bundle(load_config(args.config), layout)
     missing = bodies.unreferenced(assets, layout.at(layout.templates))
     if missing:
         raise Failure(
@@ -292,12 +292,14 @@ def _bundles(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _bundle(config: Config) -> list[Any]:
-    from generator.output import bundles
+def _bundle(config: Config, layout: Layout) -> list[Any]:
+    """The config's bundles; functions' packages from the environment's cache."""
+    from generator.output import bundles, dependencies
 
+    installer = bundles.installer_for(config, layout.at(dependencies.FOLDER))
     try:
-        return sorted(bundles.bundle_all(config).values(), key=lambda a: a.key)
-    except bundles.EmptyBundleError as exc:
+        return sorted(bundles.bundle_all(config, installer).values(), key=lambda a: a.key)
+    except bundles.BundleError as exc:
         raise Failure(str(exc)) from None
 
 
@@ -313,7 +315,7 @@ def _publish(args: argparse.Namespace) -> int:
     folder = args.from_dir
     if args.built is not None:
         folder = args.built / config_layout(args.config).assets
-    assets = _bundle(config) if folder is None else bundles.read(folder)
+    assets = _bundle(config, config_layout(args.config)) if folder is None else bundles.read(folder)
     if not assets:
         raise Failure(f"no <function>/<sha256>.zip under {folder}")
     try:
@@ -330,12 +332,17 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from generator.build import generate
+    from generator.extensions import ExtensionError
+    from generator.output.bundles import BundleError
     from generator.plan import command
     from generator.stacks import REGISTRY
 
     config = load_config(args.config)
     layout = config_layout(args.config)
-    new = generate(config, layout).files
+    try:
+        new = generate(config, layout).files
+    except (BundleError, ExtensionError) as exc:
+        raise Failure(str(exc)) from None
     return command.run(args, config, layout, new, [s.file for s in REGISTRY])
 
 

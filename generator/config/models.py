@@ -37,7 +37,13 @@ from generator.config.regions import (
     longest_region,
     target_regions,
 )
-from generator.config.sources import Folders, handler_problem, source_problem
+from generator.config.sources import (
+    Folders,
+    extension_problem,
+    find_links_problem,
+    handler_problem,
+    source_problem,
+)
 from generator.permissions import iam_data
 
 DEFAULT_CONFIG = "deployment.toml"
@@ -832,6 +838,39 @@ class Grant(_Model):
         return arns.needs_sub(resource)
 
 
+class Pip(_Model):
+    """Where pip finds the wheels of the functions' `requirements.txt`
+    (generator/output/dependencies.py). Besides these, pip reads its own configuration
+    and environment (`PIP_INDEX_URL`, `PIP_FIND_LINKS`, `PIP_NO_INDEX`, pip.conf)."""
+
+    find_links: list[str] = Field(default_factory=list)
+    """Folders of wheels, relative to the config file and inside the project, that pip
+    looks in before any index."""
+    no_index: bool = False
+    """Only the `find_links` folders: no index at all, so the bundles build offline."""
+
+    @field_validator("find_links")
+    @classmethod
+    def _folders(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        folders = _folders(info)
+        if folders is not None:
+            for folder in value:
+                problem = find_links_problem(folder, folders)
+                if problem:
+                    raise ValueError(problem)
+        return _no_duplicates(value, "folder")
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Pip:
+        if self.no_index and not self.find_links:
+            raise FieldErrors.one(
+                ("no_index",),
+                "with no index pip has nowhere to find wheels: name the folders that hold "
+                "them in pip.find_links",
+            )
+        return self
+
+
 class Function(_Model):
     """One Lambda function of the application."""
 
@@ -920,6 +959,10 @@ class Config(_Model):
     api: Api = Field(default_factory=Api)
     domain: Domain = Field(default_factory=Domain)
     functions: dict[str, Function]
+    pip: Pip = Field(default_factory=Pip)
+    extensions: list[str] = Field(default_factory=list)
+    """Python modules that add to the templates (generator/extensions.py), relative to
+    the config file and inside the project; applied in this order."""
 
     # The file it was read from; function sources are relative to its folder.
     _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
@@ -942,6 +985,17 @@ class Config(_Model):
                     f"function name {name!r} must be 2-20 lowercase letters, digits and hyphens"
                 )
         return value
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        folders = _folders(info)
+        if folders is not None:
+            for module in value:
+                problem = extension_problem(module, folders)
+                if problem:
+                    raise ValueError(problem)
+        return _no_duplicates(value, "extension")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -1198,6 +1252,15 @@ class Config(_Model):
 
     def source_dir(self, function: str) -> Path:
         return (self.path.parent / self.functions[function].source).resolve()
+
+    @property
+    def extension_paths(self) -> list[Path]:
+        """Each extension module's file, in the order the config lists them."""
+        return [(self.path.parent / module).resolve() for module in self.extensions]
+
+    @property
+    def find_links_dirs(self) -> list[Path]:
+        return [(self.path.parent / folder).resolve() for folder in self.pip.find_links]
 
     @property
     def path(self) -> Path:

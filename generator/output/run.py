@@ -137,17 +137,24 @@ def _environment(
     path: Path, args: argparse.Namespace, cache: Path | None, workers: lint.Workers | None
 ) -> Environment:
     from generator.build import BuildError, build
-    from generator.output.bundles import EmptyBundleError
+    from generator.extensions import ExtensionError
+    from generator.output.bundles import BundleError
 
     layout = config_layout(path)
     config = load_config(path)
     try:
-        result = build(config, layout, lint_cache=cache, lint_workers=workers)
+        result = build(
+            config,
+            layout,
+            lint_cache=cache,
+            lint_workers=workers,
+            dependency_cache=None if args.no_cache else "layout",
+        )
     except BuildError as exc:
         lines = "\n".join(f"  {p}" for p in exc.problems)
         raise Failure(f"templates not written; these checks failed:\n{lines}") from None
-    except EmptyBundleError as exc:
-        raise Failure(str(exc)) from None
+    except (BundleError, ExtensionError) as exc:
+        raise Failure(f"templates not written; {exc}") from None
     out = args.out or layout.at(layout.templates)
     assets = args.assets or layout.at(layout.assets)
     return Environment(layout, config, result, out, assets)

@@ -1,7 +1,8 @@
 """Skip a build whose inputs and outputs are those of the last one.
 
 A build is a pure function of its inputs: the config files, the function folders they
-name, the generator's own files, the installed packages (troposphere, cfn-lint and their
+name (with their requirements files), the folders of wheels and the extension modules
+they name, the generator's own files, the installed packages (troposphere, cfn-lint and their
 data) and the command line. After a build that passed every check, the hash of those
 inputs is stamped beside the hashes of the files it wrote. When a later run finds the same
 inputs and the same files on disk, every check would pass again on the same bytes, so it
@@ -48,20 +49,23 @@ def _hash_files(paths: Iterable[Path], digest: Any) -> None:
 
 
 def _sources(config: Path) -> list[Path]:
-    """The function folders a config names, read without validating it. A source that
-    validation refuses (empty, absolute, outside the project, holding the config) raises
-    ValueError, so such a config is always built (and refused) without hashing, say,
-    /usr/lib first."""
+    """The function folders, folders of wheels and extension modules a config names, read
+    without validating it. A path that validation refuses (empty, absolute, outside the
+    project, a folder holding the config) raises ValueError, so such a config is always
+    built (and refused) without hashing, say, /usr/lib first. An extension's own file is
+    watched, not the modules it imports from elsewhere (`--no-cache` rebuilds)."""
     raw = tomllib.loads(config.read_text(encoding="utf-8-sig"))
     root = project_root(config)
+    named = [str(f.get("source", "")) for f in raw.get("functions", {}).values()]
+    named += [str(p) for p in raw.get("pip", {}).get("find_links", [])]
+    named += [str(p) for p in raw.get("extensions", [])]
     found = []
-    for function in raw.get("functions", {}).values():
-        source = str(function.get("source", ""))
-        folder = (config.parent / source).resolve()
-        outside = not folder.is_relative_to(root) or config.resolve().is_relative_to(folder)
-        if not source or Path(source).is_absolute() or outside:
-            raise ValueError(f"{config}: function source {source!r} is not a project folder")
-        found.append(folder)
+    for path in named:
+        resolved = (config.parent / path).resolve()
+        outside = not resolved.is_relative_to(root) or config.resolve().is_relative_to(resolved)
+        if not path or Path(path).is_absolute() or outside:
+            raise ValueError(f"{config}: {path!r} is not a path inside the project")
+        found.append(resolved)
     return found
 
 
@@ -96,7 +100,7 @@ def inputs(configs: Iterable[Path], options: dict[str, str]) -> str | None:
         for config in sorted(set(configs)):
             _hash_files([config], digest)
             for source in _sources(config):
-                _hash_files(_files(source), digest)
+                _hash_files([source] if source.is_file() else _files(source), digest)
     except (OSError, ValueError, AttributeError):
         return None
     digest.update(code().encode())

@@ -3,8 +3,10 @@
 Each part is a `functools.cached_property`: it builds its resources the first time it is
 read and reads the parts it needs, so parts are built on demand, in any order, once. A
 stack's `contents` lists its parts in the order a reader meets them; `build` reads them
-all. Templates render with sorted keys and policies with sorted statements, so the order
-in which parts happen to be built never shows in the output. Every role built without a
+all but its `closing` parts, runs the config's extensions (generator/extensions.py), then
+reads the closing parts, which must see every resource, the extensions' included.
+Templates render with sorted keys and policies with sorted statements, so the order in
+which parts happen to be built never shows in the output. Every role built without a
 name is put under the application's IAM path (`vocabulary.role_path`), every resource
 that takes tags gets the config's, and the template's metadata names the generator's
 version and the config that made it.
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from troposphere import Export, Output, Template
 
 import generator
+from generator import extensions
 from generator import vocabulary as names
 from generator.blocks import tags
 from generator.config import Config
@@ -33,24 +36,30 @@ class Inputs:
     function bundles, and the finished templates it derives from (by file name).
 
     `coverage` builds a stack only to learn its resource types (see
-    `generator.permissions.coverage`): parts derived from other templates are skipped."""
+    `generator.permissions.coverage`): parts derived from other templates are skipped.
+    `file` is the template's name in the registry, and `extensions` the config's."""
 
     layout: Layout
     bundles: dict[str, Asset] = field(default_factory=dict)
     finished: dict[str, dict[str, Any]] = field(default_factory=dict)
     coverage: bool = False
+    file: str = ""
+    extensions: tuple[extensions.Extension, ...] = ()
 
 
 class Stack:
     """A template and the named parts that fill it."""
 
     contents: ClassVar[tuple[str, ...]]
+    # Parts of `contents` built after the extensions, as they must see every resource.
+    closing: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Config, inputs: Inputs) -> None:
         self.config = config
         self.inputs = inputs
         self.app = config.application.name
         self.template = Template(Description=self.describe())
+        self.extended = extensions.Applied()
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -69,6 +78,12 @@ class Stack:
 
     def build(self) -> Template:
         for part in self.contents:
+            if part not in self.closing:
+                getattr(self, part)
+        self.extended = extensions.apply(
+            self.inputs.extensions, self.inputs.file, self.config, self
+        )
+        for part in self.closing:
             getattr(self, part)
         for resource in self.template.resources.values():
             unnamed = "RoleName" not in resource.properties

@@ -57,6 +57,8 @@ class Bootstrap(Stack):
         "execution_role_check",
     )
 
+    closing = ("execution_role_check",)
+
     def describe(self) -> str:
         return (
             f"{self.app}: regional bootstrap in the central account (artifact bucket, log "

@@ -37,7 +37,7 @@ from generator import vocabulary as names
 from generator.blocks import policies
 from generator.blocks.layers import powertools_layer_access
 from generator.blocks.roles import Role
-from generator.blocks.version_check import CHECK_TYPE, VERSION, check_parameter
+from generator.blocks.version_check import CHECK_TITLE, VERSION, check_parameter
 from generator.permissions import coverage, deployer, iam_data
 from generator.stacks.base import Stack
 
@@ -94,10 +94,14 @@ class ExecutionRole(Stack):
     def policies(self) -> None:
         if self.inputs.coverage:
             return
-        # Every type the regional templates can hold, but the version check, which is
-        # granted by version below.
-        deployed = [t for file in self.inputs.finished for t in coverage.templates(file)]
-        actions, _unused_features = deployer.required_actions(deployed, skip=[CHECK_TYPE])
+        # Every type the regional templates can hold, and those the config's extensions
+        # added to them; but the version check, which is granted by version below.
+        deployed = [
+            _without_check(t)
+            for file, finished in sorted(self.inputs.finished.items())
+            for t in (*coverage.templates(file), finished)
+        ]
+        actions, _unused_features = deployer.required_actions(deployed)
         instances = names.stack_set_instances(self.app)
         scope = deployer.Scope(
             role_prefixes=[names.role_path(self.app).lstrip("/")],
@@ -251,3 +255,9 @@ class ExecutionRole(Stack):
     def outputs(self) -> None:
         self.output("ExecutionRoleArn", self.role.arn, "StackSets deploys with this role.")
         self.output("ExecutionRoleVersion", str(VERSION), "Regional templates check it.")
+
+
+def _without_check(template: dict[str, Any]) -> dict[str, Any]:
+    """The template less its version check, which the role grants by version."""
+    resources = template.get("Resources", {})
+    return {"Resources": {k: v for k, v in resources.items() if k != CHECK_TITLE}}

@@ -48,6 +48,8 @@ class RegionalApp(Stack):
         "execution_role_check",
     )
 
+    closing = ("execution_role_check",)
+
     def describe(self) -> str:
         return (
             f"{self.app}: regional application (functions, traffic-shifted aliases, HTTP "

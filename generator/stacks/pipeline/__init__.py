@@ -79,6 +79,8 @@ class ReleasePipeline(Stack):
         "deploy_policies",
     )
 
+    closing = ("deploy_policies",)
+
     def describe(self) -> str:
         return (
             f"{self.app}: release pipeline (CodePipeline V2, CodeBuild, StackSet waves). One "
@@ -350,15 +352,18 @@ class ReleasePipeline(Stack):
     def deploy_policies(self) -> list[Any]:
         """What CloudFormation needs to deploy this stack and the logging stack: the
         actions of every resource type the two can hold in any config (so that removing a
-        feature can still delete its resources), on our names. On this stack's own update,
-        every other resource waits for these policies, so new permissions are in place
-        before the resources that need them."""
+        feature can still delete its resources), and of those the config's extensions
+        added to them, on our names. On this stack's own update, every other resource
+        waits for these policies, so new permissions are in place before the resources
+        that need them."""
         if self.inputs.coverage:
             return []
         managed_policy = {"Resources": {"P": {"Type": "AWS::IAM::ManagedPolicy"}}}
         templates = [
             *coverage.templates("logging.json"),
             *coverage.templates("pipeline.json"),
+            self.inputs.finished["logging.json"],
+            self.template.to_dict(),  # every part but these policies, extensions' included
             managed_policy,
         ]
         admin = (
