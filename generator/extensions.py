@@ -45,6 +45,17 @@ ENTRY_POINT = "extend"
 # What a function's version hashes: built before the extensions run, never changed by one.
 VERSIONED = ("AWS::Lambda::Function", "AWS::Lambda::Version", "AWS::Lambda::Alias")
 TEMPLATES = "TEMPLATES"
+# What an extension may add to; every other top-level key stays as the stack made it.
+EXTENDED_SECTIONS = ("Resources", "Outputs", "Conditions", "Parameters")
+# Resources that deploy what the template does not show (a nested stack's own template, a
+# custom resource's function, a module's fragment): no check reads it and no deploy role is
+# derived for it.
+OPAQUE = (
+    "AWS::CloudFormation::Stack",
+    "AWS::CloudFormation::StackSet",
+    "AWS::CloudFormation::CustomResource",
+    "AWS::CloudFormation::Macro",
+)
 
 T = TypeVar("T")
 
@@ -209,10 +220,12 @@ def _rendered(template: Template, name: str, when: str) -> dict[str, Any]:
 
 
 def _changes(name: str, file: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
-    """The ids the extension added or changed; removals and parameters without a default
+    """The ids the extension added or changed; removals, parameters without a default,
+    other top-level changes and resources that deploy what the template does not show
     are refused."""
+    _same_outside(name, file, before, after)
     changed: dict[str, str] = {}
-    for section in ("Resources", "Outputs", "Conditions", "Parameters"):
+    for section in EXTENDED_SECTIONS:
         old, new = before.get(section, {}), after.get(section, {})
         removed = sorted(set(old) - set(new))
         if removed:
@@ -224,6 +237,13 @@ def _changes(name: str, file: str, before: dict[str, Any], after: dict[str, Any]
         for key, value in new.items():
             if old.get(key) == value:
                 continue
+            if section == "Resources" and value.get("Type") in OPAQUE:
+                raise ExtensionError(
+                    name,
+                    f"added {key} ({value['Type']}) to {file}; what it deploys is not in the "
+                    "template, so no check reads it and no deploy role is derived for it: "
+                    "add its resources to the template itself",
+                )
             if key in old and value.get("Type") in VERSIONED:
                 raise ExtensionError(
                     name,
@@ -241,6 +261,22 @@ def _changes(name: str, file: str, before: dict[str, Any], after: dict[str, Any]
                     "parameter files and samconfig.toml are generated from the config",
                 )
     return changed
+
+
+def _same_outside(name: str, file: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Nothing but the extended sections changes: a `Transform` (a macro) would rewrite the
+    template after every check, and StackSets with service-managed permissions refuse
+    macros; mappings, rules and metadata are the generator's.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStackSet.html
+    """
+    keys = (set(before) | set(after)) - set(EXTENDED_SECTIONS)
+    touched = sorted(k for k in keys if before.get(k) != after.get(k))
+    if touched:
+        raise ExtensionError(
+            name,
+            f"changed {', '.join(touched)} of {file}; an extension adds resources, outputs, "
+            "conditions and parameters only",
+        )
 
 
 def attribute(problem: str, file: str, origins: dict[str, str]) -> str:

@@ -1061,6 +1061,7 @@ class Config(_Model):
                         + (f"; {hint}" if hint else ""),
                     )
                 )
+        problems += self._preflight_problems()
         for name, function in self.functions.items():
             health = routes.chosen(function.routes, "GET", function.health_path)
             guard = api.routes.get(health) if health else None
@@ -1079,6 +1080,31 @@ class Config(_Model):
                     )
                 )
         return problems
+
+    def _preflight_problems(self) -> list[tuple[Loc, str]]:
+        """With CORS, API Gateway answers a preflight OPTIONS itself only where no route
+        matches it: an `ANY` route matches OPTIONS too, so a browser's preflight (which
+        carries no token) meets that route's authorizer and is refused. "If you configure
+        CORS for an API, API Gateway automatically sends a response to preflight OPTIONS
+        requests, even if there isn't an OPTIONS route configured for your API"; "While using
+        /{proxy+} greedy path with Method as ANY, API gateway will forward all the requests
+        including OPTIONS method request to the attached integration. Now, if this route has
+        authentication enabled, OPTIONS method will fail."
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+        https://repost.aws/questions/QUa05IJrBaSGKwB16CI_IcBw
+        """
+        if self.api.cors is None:
+            return []
+        return [
+            (
+                ("api", "routes", route, "authorizer"),
+                f"{route!r} matches the browsers' preflight OPTIONS requests too, which carry "
+                "no token, so CORS would fail on every call it authorizes; list the methods "
+                "(e.g. 'GET /orders/{proxy+}' and 'POST /orders/{proxy+}') instead of ANY",
+            )
+            for route, access in sorted(self.api.routes.items())
+            if access.authorizer is not None and route.split(" ", 1)[0] == "ANY"
+        ]
 
     def _domain_problems(self, owners: dict[str, str]) -> list[tuple[Loc, str]]:
         """The records, health checks and certificate validation records go into the zone
@@ -1126,7 +1152,17 @@ class Config(_Model):
             )
         else:
             account = targets.accounts[0] if targets.accounts else targets.central_account
-            if account is not None and zone is not None and account != zone:
+            if account is None:
+                problems.append(
+                    (
+                        ("targets", "central_account"),
+                        f"is required with a domain: the app runs in the pipeline's account, "
+                        f"which must be the zone's ({zone}) for CloudFormation to write the "
+                        "records; name it here (or in targets.accounts) so that the config "
+                        "can check it",
+                    )
+                )
+            elif zone is not None and account != zone:
                 where = "targets.accounts" if targets.accounts else "targets.central_account"
                 problems.append(
                     (

@@ -64,7 +64,7 @@ DROPPED_DIRS = {"bin", "__pycache__"}
 DROPPED_FILES = {"direct_url.json"}
 NO_WHEEL = re.compile(r"No matching distribution found for (\S+)")
 PIN = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*(?P<version>[^\s;,]+)\s*(?:;.*)?$"
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*(?P<version>[^\s;,]+)\s*$"
 )
 
 
@@ -108,6 +108,16 @@ def pins(requirements: Path, label: str) -> dict[str, str]:
                 f"{label}:{number}: {requirement.split()[0]} is not allowed here; list "
                 "pinned packages only, and say where pip finds them with pip.find_links, "
                 "pip.no_index or pip's own configuration"
+            )
+        if ";" in requirement:
+            # pip evaluates a marker against the machine it runs on, not against
+            # --platform and --python-version: "those do not affect the marker evaluation
+            # environment" (pypa/pip#11664), so two build machines would install different
+            # packages for the same Lambda.
+            raise DependencyError(
+                f"{label}:{number}: {requirement!r} has an environment marker, which pip "
+                "evaluates on the build machine, not for Lambda; list the packages the "
+                "function needs on Lambda, without markers"
             )
         match = PIN.match(requirement)
         if match is None:

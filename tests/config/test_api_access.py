@@ -115,3 +115,23 @@ def test_an_authorized_catch_all_that_serves_the_health_path(project, out_dir, c
 def test_bad_api_settings(project, out_dir, capsys, api, expected):
     err = refused(project, out_dir, capsys, api_config(api))
     assert expected in err, err
+
+
+def test_cors_with_an_authorized_any_route(project, out_dir, capsys):
+    """The ANY route would take the browsers' preflight OPTIONS, which carries no token."""
+    raw = api_config(
+        {
+            "authorizers": {"users": USERS},
+            "routes": {"ANY /{proxy+}": {"authorizer": "users"}},
+            "cors": {"allow_origins": ["https://app.example.com"]},
+        }
+    )
+    err = refused(project, out_dir, capsys, raw)
+    assert (
+        "api.routes.ANY /{proxy+}.authorizer: 'ANY /{proxy+}' matches the browsers' "
+        "preflight OPTIONS requests too"
+    ) in err
+    del raw["api"]["cors"]
+    from generator import config
+
+    assert config.load(write_toml(project / "deployment.toml", raw)).api.cors is None

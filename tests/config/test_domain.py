@@ -119,3 +119,12 @@ def test_zone_settings_without_a_name(project, out_dir, capsys):
     raw["domain"] = {"hosted_zone_id": "Z0123456789EXAMPLE01"}
     err = refused(project, out_dir, capsys, raw)
     assert "domain.hosted_zone_id: is a setting of the custom domain: set name too" in err
+
+
+def test_the_apps_account_must_be_known_to_check_the_zone(project, out_dir, capsys):
+    """With no account named, the app runs in the pipeline's, which the config cannot
+    compare with the zone's: it asks for it."""
+    err = refused(project, out_dir, capsys, domain_config())
+    assert "targets.central_account: is required with a domain" in err
+    raw = domain_config({"central_account": ZONE_ACCOUNT})
+    assert config.load(write_toml(project / "deployment.toml", raw)).domain.name

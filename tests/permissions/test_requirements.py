@@ -106,13 +106,13 @@ def _account_subscriptions(raw: Raw) -> None:
 
 def _api_access(raw: Raw) -> None:
     """JWT authorizers on two routes, CORS, and throttling per stage and route."""
-    raw["functions"]["api"]["routes"].append("ANY /orders/{proxy+}")
+    raw["functions"]["api"]["routes"].append("POST /orders/{proxy+}")
     raw["api"] = {
         "cors": {"allow_origins": ["https://app.example.com"]},
         "authorizers": {"users": {"issuer": "https://login.example.com", "audience": ["app"]}},
         "routes": {
             "GET /hello": {"authorizer": "users"},
-            "ANY /orders/{proxy+}": {"authorizer": "users", "throttle": {"rate_limit": 5.0}},
+            "POST /orders/{proxy+}": {"authorizer": "users", "throttle": {"rate_limit": 5.0}},
         },
     }
 
@@ -124,6 +124,7 @@ def _domain(raw: Raw) -> None:
         "hosted_zone_id": "Z0123456789EXAMPLE01",
         "hosted_zone_account": SINGLE,
     }
+    raw["targets"]["central_account"] = SINGLE  # the pipeline's account, the app's too
 
 
 ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {

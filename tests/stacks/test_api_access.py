@@ -16,7 +16,7 @@ ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE11"
 
 
 def with_access(raw: dict[str, Any]) -> None:
-    raw["functions"]["api"]["routes"] = ["GET /health", "GET /hello", "ANY /orders/{proxy+}"]
+    raw["functions"]["api"]["routes"] = ["GET /health", "GET /hello", "POST /orders/{proxy+}"]
     raw["api"] = {
         "throttle": {"burst_limit": 50, "rate_limit": 25.0},
         "cors": {
@@ -32,7 +32,7 @@ def with_access(raw: dict[str, Any]) -> None:
         },
         "routes": {
             "GET /hello": {"authorizer": "users"},
-            "ANY /orders/{proxy+}": {
+            "POST /orders/{proxy+}": {
                 "authorizer": "partners",
                 "scopes": ["orders/read", "orders/write"],
                 "throttle": {"burst_limit": 5, "rate_limit": 2.0},
@@ -63,7 +63,7 @@ def routes_by_key(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, An
 def test_each_route_is_wired_to_the_authorizer_the_config_names(app):
     resources = app["Resources"]
     routes = routes_by_key(app)
-    expected = {"GET /hello": ("users", []), "ANY /orders/{proxy+}": ("partners", None)}
+    expected = {"GET /hello": ("users", []), "POST /orders/{proxy+}": ("partners", None)}
     for key, (name, _) in expected.items():
         _, route = routes[key]
         assert route["AuthorizationType"] == "JWT"
@@ -77,7 +77,7 @@ def test_each_route_is_wired_to_the_authorizer_the_config_names(app):
     users = resources[routes["GET /hello"][1]["AuthorizerId"]["Ref"]]["Properties"]
     assert users["JwtConfiguration"] == {"Issuer": ISSUER, "Audience": ["client-a", "client-b"]}
     assert "AuthorizationScopes" not in routes["GET /hello"][1]
-    assert routes["ANY /orders/{proxy+}"][1]["AuthorizationScopes"] == [
+    assert routes["POST /orders/{proxy+}"][1]["AuthorizationScopes"] == [
         "orders/read",
         "orders/write",
     ]
@@ -107,10 +107,10 @@ def test_throttling_per_stage_and_per_route(app):
         "ThrottlingRateLimit": 25.0,
     }
     assert props["RouteSettings"] == {
-        "ANY /orders/{proxy+}": {"ThrottlingBurstLimit": 5, "ThrottlingRateLimit": 2.0}
+        "POST /orders/{proxy+}": {"ThrottlingBurstLimit": 5, "ThrottlingRateLimit": 2.0}
     }
     # Route settings name the route by key: the stage is created after that route.
-    route_id, _ = routes_by_key(app)["ANY /orders/{proxy+}"]
+    route_id, _ = routes_by_key(app)["POST /orders/{proxy+}"]
     assert route_id in stage["DependsOn"]
 
 

@@ -23,6 +23,7 @@ DOMAIN = {"name": "api.example.com", "hosted_zone_id": ZONE, "hosted_zone_accoun
 def app(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     raw = copy.deepcopy(REFERENCE)
     raw["domain"] = dict(DOMAIN)
+    raw["targets"]["central_account"] = ACCOUNT  # the app runs in the pipeline's account
     path = write_project(tmp_path_factory.mktemp("domain"), raw)
     return generate(config_module.load(path)).data["app.json"]
 
