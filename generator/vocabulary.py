@@ -65,6 +65,10 @@ def function_name(app: str, function: str) -> str:
     return f"{app}-{function}"
 
 
+def table_name(app: str, table: str) -> str:
+    return f"{app}-{table}"
+
+
 def hook_name(app: str, function: str) -> str:
     return f"{app}-{function}-pretraffic"
 

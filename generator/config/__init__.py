@@ -25,6 +25,7 @@ from generator.config.models import (
     LogLevel,
     Pipeline,
     Strategy,
+    Table,
     Targets,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "Logging",
     "Pipeline",
     "Strategy",
+    "Table",
     "Targets",
     "load",
 ]

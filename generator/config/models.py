@@ -704,6 +704,71 @@ class Function(_Model):
         return self
 
 
+# --- data: tables ------------------------------------------------------------------------
+AttributeType = Literal["S", "N", "B"]
+ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+
+
+class Table(_Model):
+    """A DynamoDB table of the application, one per account and region (a regional table:
+    each stack instance has its own; see the README for why not a global table).
+
+    Always: point-in-time recovery, server-side encryption with the region's data key,
+    deletion protection, and kept when removed from the config (`DeletionPolicy: Retain`).
+    """
+
+    partition_key: Annotated[str, Field(pattern=ATTRIBUTE_RE.pattern)]
+    """The partition (HASH) key's attribute name."""
+    partition_key_type: AttributeType = "S"
+    sort_key: Annotated[str, Field(pattern=ATTRIBUTE_RE.pattern)] | None = None
+    """The sort (RANGE) key's attribute name; none by default."""
+    sort_key_type: AttributeType = "S"
+    billing: Literal["on-demand", "provisioned"] = "on-demand"
+    read_capacity: Annotated[int, Field(ge=1)] | None = None
+    """Provisioned read capacity units; required with `billing = "provisioned"`, refused
+    otherwise."""
+    write_capacity: Annotated[int, Field(ge=1)] | None = None
+    ttl_attribute: Annotated[str, Field(pattern=ATTRIBUTE_RE.pattern)] | None = None
+    """The attribute that holds each item's expiry (epoch seconds); none: no TTL."""
+    stream: StreamView | None = None
+    """A DynamoDB stream of the table's changes, with this view; none by default."""
+    deletion_protection: bool = True
+    """DynamoDB refuses to delete the table while this is on, CloudFormation included."""
+
+    @model_validator(mode="after")
+    def _capacity(self) -> Table:
+        given = [f for f in ("read_capacity", "write_capacity") if getattr(self, f) is not None]
+        if self.billing == "provisioned":
+            missing = [f for f in ("read_capacity", "write_capacity") if f not in given]
+            if missing:
+                raise FieldErrors(
+                    [((f,), 'is required with billing = "provisioned"') for f in missing]
+                )
+        elif given:
+            raise FieldErrors(
+                [
+                    ((f,), 'is for billing = "provisioned"; on-demand tables have no capacity')
+                    for f in given
+                ]
+            )
+        if self.sort_key is not None and self.sort_key == self.partition_key:
+            raise FieldErrors.one(("sort_key",), "must differ from partition_key")
+        return self
+
+
+def _data_names(value: dict[str, Any], what: str) -> dict[str, Any]:
+    """Tables, queues and schedules are named like functions: the name is part of an AWS
+    name (`<app>-<name>`) and of an environment variable (`TABLE_<NAME>`)."""
+    for name in value:
+        if not NAME_RE.match(name) or len(name) > 40:
+            raise ValueError(
+                f"{what} name {name!r} must be 2-40 lowercase letters, digits and hyphens, "
+                "starting with a letter"
+            )
+    return value
+
+
 class Config(_Model):
     """The whole deployment, as `deployment.toml` describes it."""
 
@@ -714,6 +779,8 @@ class Config(_Model):
     pipeline: Pipeline = Field(default_factory=Pipeline)
     alarms: Alarms = Field(default_factory=Alarms)
     functions: dict[str, Function]
+    tables: dict[str, Table] = Field(default_factory=dict)
+    """DynamoDB tables, `[tables.<name>]`: one per account and region."""
 
     # The file it was read from; function sources are relative to its folder.
     _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
@@ -736,6 +803,11 @@ class Config(_Model):
                     f"function name {name!r} must be 2-20 lowercase letters, digits and hyphens"
                 )
         return value
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, value: dict[str, Table]) -> dict[str, Table]:
+        return _data_names(value, "table")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -24,12 +24,14 @@ ACCOUNT, CENTRAL = "111111111111", "222222222222"
 FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
 # routeless functions, each pipeline source, the optional administration role and alerts,
-# each logging mode (the Firehose path, the centralization rule) and subscription kind.
+# each logging mode (the Firehose path, the centralization rule) and subscription kind,
+# and every data block (tables).
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
         "logging": {"alert_email": "alerts@example.com"},
         "functions": {"api": FUNCTION, "worker": {"source": "src"}},
+        "tables": {"orders": {"partition_key": "pk"}},
     },
     {
         "targets": {

@@ -224,6 +224,7 @@ class World:
             "centralized": logging.centralized,
             "log_group_subscription": logging.firehose and logging.subscription == "log-group",
             "account_subscription": logging.firehose and logging.subscription == "account",
+            "tables": bool(self.config.tables),
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")

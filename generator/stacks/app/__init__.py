@@ -19,6 +19,7 @@ from generator import vocabulary as names
 from generator.blocks import parameters, policies, roles, version_check
 from generator.blocks.keys import Key
 from generator.blocks.roles import Role
+from generator.blocks.tables import Table
 from generator.output.bundles import HOOK, Asset
 from generator.stacks.app import telemetry
 from generator.stacks.app.api import HttpApi
@@ -38,6 +39,7 @@ class RegionalApp(Stack):
         "codedeploy_application",
         "deploy_role",
         "api",
+        "tables",
         "functions",
         "log_subscription",
         "health",
@@ -143,6 +145,34 @@ class RegionalApp(Stack):
     @cached_property
     def api(self) -> HttpApi:
         return HttpApi(self.template, self.config, self.central_logs)
+
+    @cached_property
+    def data_key(self) -> Key:
+        """The key of this region's tables (and queues): one key for the application's
+        data in one account and region. A key per table would cost two resources each
+        (key and alias) and a monthly key charge each, and isolate nothing a role's grant
+        does not already confine: every use is through one service, for the table named
+        in the encryption context (blocks/tables.py)."""
+        return Key(
+            self.template,
+            "DataKey",
+            description=f"{self.app}: encrypts this region's tables and queues",
+            alias=f"{self.app}-app-data",
+        )
+
+    @cached_property
+    def tables(self) -> dict[str, Table]:
+        """Regional tables: each stack instance (account and region) has its own."""
+        return {
+            key: Table(
+                self.template,
+                names.logical_id(key, "table"),
+                name=names.table_name(self.app, key),
+                spec=spec,
+                key=self.data_key,
+            )
+            for key, spec in sorted(self.config.tables.items())
+        }
 
     @cached_property
     def functions(self) -> dict[str, FunctionParts]:
