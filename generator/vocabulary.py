@@ -69,6 +69,10 @@ def table_name(app: str, table: str) -> str:
     return f"{app}-{table}"
 
 
+def queue_name(app: str, queue: str) -> str:
+    return f"{app}-{queue}"
+
+
 def hook_name(app: str, function: str) -> str:
     return f"{app}-{function}-pretraffic"
 

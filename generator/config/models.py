@@ -757,6 +757,38 @@ class Table(_Model):
         return self
 
 
+# --- data: queues ------------------------------------------------------------------------
+class Queue(_Model):
+    """An SQS queue of the application, one per account and region, encrypted with the
+    region's data key, with a dead-letter queue whose depth is part of the region's health.
+    """
+
+    consumer: str | None = None
+    """The function that consumes the queue (its `live` alias, through an event source
+    mapping); none: the queue is only sent to (or read by grants)."""
+    batch_size: Annotated[int, Field(ge=1, le=10000)] = 10
+    batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 0
+    """How long Lambda gathers messages before it invokes the consumer; at least 1 when
+    `batch_size` is over 10 (Lambda's rule)."""
+    maximum_concurrency: Annotated[int, Field(ge=2, le=1000)] = 10
+    """The most concurrent invocations the queue's messages may cause (2-1000)."""
+    max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 5
+    """Receives of a message before SQS moves it to the dead-letter queue."""
+    retention_days: Annotated[int, Field(ge=1, le=14)] = 4
+    """How long the queue keeps a message; the dead-letter queue keeps them 14 days."""
+
+    @model_validator(mode="after")
+    def _window(self) -> Queue:
+        # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+        if self.batch_size > 10 and self.batching_window_seconds < 1:
+            raise FieldErrors.one(
+                ("batching_window_seconds",),
+                f"must be at least 1 with batch_size = {self.batch_size}: Lambda requires a "
+                "batching window for batches of more than 10 messages",
+            )
+        return self
+
+
 def _data_names(value: dict[str, Any], what: str) -> dict[str, Any]:
     """Tables, queues and schedules are named like functions: the name is part of an AWS
     name (`<app>-<name>`) and of an environment variable (`TABLE_<NAME>`)."""
@@ -781,6 +813,8 @@ class Config(_Model):
     functions: dict[str, Function]
     tables: dict[str, Table] = Field(default_factory=dict)
     """DynamoDB tables, `[tables.<name>]`: one per account and region."""
+    queues: dict[str, Queue] = Field(default_factory=dict)
+    """SQS queues, `[queues.<name>]`: one per account and region."""
 
     # The file it was read from; function sources are relative to its folder.
     _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
@@ -809,6 +843,11 @@ class Config(_Model):
     def _tables(cls, value: dict[str, Table]) -> dict[str, Table]:
         return _data_names(value, "table")
 
+    @field_validator("queues")
+    @classmethod
+    def _queues(cls, value: dict[str, Queue]) -> dict[str, Queue]:
+        return _data_names(value, "queue")
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         problems: list[tuple[Loc, str]] = []
@@ -836,9 +875,26 @@ class Config(_Model):
                     )
                 owners[route] = name
         problems += self._centralization_problems()
+        problems += self._function_references()
         if problems:
             raise FieldErrors(problems)
         return self
+
+    def _unknown(self, loc: Loc, name: str, what: str, known: list[str]) -> tuple[Loc, str]:
+        allowed = ", ".join(repr(k) for k in sorted(known)) or f"none: define a [{what}s.<name>]"
+        close = nearest(name, known)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return (loc, f"unknown {what} {name!r}{hint} (allowed: {allowed})")
+
+    def _function_references(self) -> list[tuple[Loc, str]]:
+        """Data blocks name functions, and functions name data blocks, by config name."""
+        problems: list[tuple[Loc, str]] = []
+        functions = list(self.functions)
+        for name, queue in self.queues.items():
+            if queue.consumer is not None and queue.consumer not in self.functions:
+                loc: Loc = ("queues", name, "consumer")
+                problems.append(self._unknown(loc, queue.consumer, "function", functions))
+        return problems
 
     def _centralization_problems(self) -> list[tuple[Loc, str]]:
         """A centralization rule is an organization's, lives in the home region, reads the

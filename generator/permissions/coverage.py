@@ -25,13 +25,14 @@ FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
 # routeless functions, each pipeline source, the optional administration role and alerts,
 # each logging mode (the Firehose path, the centralization rule) and subscription kind,
-# and every data block (tables).
+# and every data block (tables, queues and their triggers).
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
         "logging": {"alert_email": "alerts@example.com"},
         "functions": {"api": FUNCTION, "worker": {"source": "src"}},
         "tables": {"orders": {"partition_key": "pk"}},
+        "queues": {"jobs": {"consumer": "worker"}},
     },
     {
         "targets": {

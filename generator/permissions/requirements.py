@@ -225,6 +225,7 @@ class World:
             "log_group_subscription": logging.firehose and logging.subscription == "log-group",
             "account_subscription": logging.firehose and logging.subscription == "account",
             "tables": bool(self.config.tables),
+            "queue_consumers": any(q.consumer for q in self.config.queues.values()),
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")
@@ -385,6 +386,7 @@ def _template_list(name: str, scope: Scope) -> list[str]:
         "account_policy_destinations": lambda r, s: _account_policies(r, "DestinationArn"),
         "account_policy_roles": lambda r, s: _account_policies(r, "RoleArn"),
         "deployment_group_alarms": _deployment_group_alarms,
+        "consumed_queues": _consumed_queues,
         "cloudformation_stacks": lambda r, s: _pipeline_actions(r, "CloudFormation", "StackName"),
         "stacksets": lambda r, s: _pipeline_actions(r, "CloudFormationStackSet", "StackSetName"),
         "approval_topics": lambda r, s: _pipeline_actions(r, "Manual", "NotificationArn"),
@@ -468,6 +470,21 @@ def _account_policies(resolver: Resolver, key: str) -> list[str]:
         document = json.loads(resolver.text(properties["PolicyDocument"]))
         if key in document:
             found.append(str(document[key]))
+    return sorted(found)
+
+
+def _consumed_queues(resolver: Resolver, scope: Scope) -> list[str]:
+    """The queues whose event source mappings invoke an alias of the function `@`."""
+    function = scope.items["@"]
+    found = []
+    for mapping in resolver.of_type("AWS::Lambda::EventSourceMapping"):
+        properties = resolver.properties(mapping)
+        alias = properties["FunctionName"].get("Ref")
+        if resolver.properties(alias)["FunctionName"] != {"Ref": function}:
+            continue
+        source = properties["EventSourceArn"].get("Fn::GetAtt", [None])[0]
+        if source in resolver.of_type("AWS::SQS::Queue"):
+            found.append(source)
     return sorted(found)
 
 

@@ -597,6 +597,7 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::IAM::Role": _name,
     "AWS::KMS::Alias": _name,
     "AWS::KMS::Key": lambda r, k: stable_uuid(repr(r), r.placement.stack_name, k),
+    "AWS::Lambda::EventSourceMapping": lambda r, k: stable_uuid(repr(r), k),
     "AWS::KinesisFirehose::DeliveryStream": _name,
     "AWS::Lambda::Alias": lambda r, k: (
         f"{r.base('lambda')}function:{_function_name_of(r, k)}:{r.physical_name(k)}"
@@ -692,6 +693,9 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::KMS::Key": _att("Arn"),
     "AWS::KinesisFirehose::DeliveryStream": _att("Arn"),
     "AWS::Lambda::Alias": lambda r, k: r.ref(k),
+    "AWS::Lambda::EventSourceMapping": lambda r, k: (
+        f"{r.base('lambda')}event-source-mapping:{r.ref(k)}"
+    ),
     "AWS::Lambda::Function": _function_arn,
     "AWS::Lambda::Permission": lambda r, k: f"{r.base('lambda')}function:{_function_name_of(r, k)}",
     "AWS::Lambda::Version": lambda r, k: r.ref(k),

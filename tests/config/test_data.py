@@ -1,4 +1,5 @@
-"""Config of the data blocks: tables; errors that name the field and what is allowed."""
+"""Config of the data blocks: tables and queues; errors that name the field and what is
+allowed."""
 
 from __future__ import annotations
 
@@ -50,3 +51,30 @@ def test_a_bad_table_name_is_named(write_config) -> None:
 def test_an_unknown_table_key_gets_a_suggestion(write_config) -> None:
     problems = _problems(write_config, _tables(orders={"partition_key": "pk", "sort_kye": "s"}))
     assert any("tables.orders.sort_kye" in p and "sort_key" in p for p in problems)
+
+
+def _queues(**queues: Any):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["queues"] = queues
+
+    return edit
+
+
+def test_a_consumer_must_be_a_function_of_the_config(write_config) -> None:
+    path = write_config(_queues(jobs={"consumer": "wroker"}))
+    with pytest.raises(ConfigError) as caught:
+        config_module.load(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith("queues.jobs.consumer: unknown function 'wroker'"), problem
+    assert "(allowed: 'api')" in problem
+    assert str(path) in str(caught.value)
+
+
+def test_a_batch_over_ten_needs_a_batching_window(write_config) -> None:
+    problems = _problems(write_config, _queues(jobs={"consumer": "api", "batch_size": 11}))
+    assert any("queues.jobs.batching_window_seconds" in p and "at least 1" in p for p in problems)
+
+
+def test_maximum_concurrency_is_lambdas_range(write_config) -> None:
+    problems = _problems(write_config, _queues(jobs={"maximum_concurrency": 1}))
+    assert any("queues.jobs.maximum_concurrency" in p for p in problems)

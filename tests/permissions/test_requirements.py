@@ -54,8 +54,11 @@ def _more_regions(raw: Raw) -> None:
 
 
 def _data(raw: Raw) -> None:
-    """Every data block: a table."""
+    """Every data block: a table, a queue a function consumes and one it does not."""
     raw["tables"] = {"orders": {"partition_key": "pk", "sort_key": "sk", "stream": "NEW_IMAGE"}}
+    raw["functions"]["worker"] = {"source": "functions/worker"}
+    raw["queues"] = {"jobs": {"consumer": "worker", "batch_size": 50, "batching_window_seconds": 5}}
+    raw["queues"]["outbox"] = {}
 
 
 def _multi_account(raw: Raw) -> None:

@@ -1,4 +1,4 @@
-"""The data blocks of the regional application: tables (and what grants use them)."""
+"""The data blocks of the regional application: tables, queues and their triggers."""
 
 from __future__ import annotations
 
@@ -29,7 +29,18 @@ DATA: dict[str, Any] = {
             "deletion_protection": False,
         },
     },
+    "queues": {
+        "jobs": {
+            "consumer": "worker",
+            "batch_size": 50,
+            "batching_window_seconds": 5,
+            "maximum_concurrency": 4,
+            "max_receive_count": 3,
+        },
+        "outbox": {},
+    },
 }
+WORKER = {"source": "functions/worker", "timeout": 30}
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +48,7 @@ def data_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The reference application with every data block, built, checked and linted."""
     raw = copy.deepcopy(REFERENCE)
     raw.update(copy.deepcopy(DATA))
+    raw["functions"]["worker"] = dict(WORKER)
     return build(config_module.load(write_project(tmp_path_factory.mktemp("data"), raw)))
 
 
@@ -92,3 +104,78 @@ def test_the_data_key_rotates_and_serves_dynamodb_only_through_the_service(data_
 
 def test_no_application_without_data_blocks_pays_for_a_data_key(app_template) -> None:
     assert "DataKey" not in app_template["Resources"]
+
+
+def _statements(template: dict[str, Any], role: str) -> dict[str, dict[str, Any]]:
+    policy = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def test_a_queue_is_encrypted_and_redrives_to_a_dead_letter_queue_of_its_own(data_app) -> None:
+    resources = data_app["Resources"]
+    jobs, dead = resources["JobsQueue"]["Properties"], resources["JobsQueueDeadLetters"]
+    assert jobs["QueueName"] == "shop-jobs"
+    assert (
+        jobs["KmsMasterKeyId"]
+        == dead["Properties"]["KmsMasterKeyId"]
+        == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    )
+    assert jobs["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["JobsQueueDeadLetters", "Arn"]},
+        "maxReceiveCount": 3,
+    }
+    assert dead["Properties"]["RedriveAllowPolicy"] == {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [
+            {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:shop-jobs"}
+        ],
+    }
+    # Six times the consumer's timeout, plus the batching window (Lambda's advice).
+    assert jobs["VisibilityTimeout"] == 6 * 30 + 5
+    assert resources["OutboxQueue"]["Properties"]["VisibilityTimeout"] == 30
+
+
+def test_dead_letters_count_in_the_regions_health(data_app) -> None:
+    resources = data_app["Resources"]
+    alarm = resources["JobsDeadLettersAlarm"]["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["JobsQueueDeadLetters", "QueueName"]}}
+    ]
+    health = resources["HealthAlarm"]
+    for name in ("shop-queue-jobs-dead-letters", "shop-queue-outbox-dead-letters"):
+        assert f'ALARM("{name}")' in health["Properties"]["AlarmRule"]
+    assert "JobsDeadLettersAlarm" in health["DependsOn"]
+
+
+def test_a_consumed_queue_invokes_the_live_alias_in_partial_batches(data_app) -> None:
+    (mapping,) = resources_of_type(data_app, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"] == {
+        **mapping["Properties"],
+        "EventSourceArn": {"Fn::GetAtt": ["JobsQueue", "Arn"]},
+        "FunctionName": {"Ref": "WorkerAliasLive"},
+        "BatchSize": 50,
+        "MaximumBatchingWindowInSeconds": 5,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": 4},
+    }
+
+
+def test_the_consumer_role_polls_exactly_its_queue_as_lambda_documents(data_app) -> None:
+    statements = _statements(data_app, "WorkerRole")
+    poll = statements["TriggerJobsQueue"]
+    assert sorted(poll["Action"]) == [
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+    ]
+    assert poll["Resource"] == [{"Fn::GetAtt": ["JobsQueue", "Arn"]}]
+    key = statements["TriggerJobsQueueKey"]
+    assert key["Action"] == ["kms:Decrypt"]
+    assert key["Condition"]["StringEquals"] == {
+        "kms:ViaService": {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"},
+        "kms:EncryptionContext:aws:sqs:arn": {"Fn::GetAtt": ["JobsQueue", "Arn"]},
+    }
+    assert not any("Outbox" in sid for sid in statements)
+    assert not any("sqs:" in str(s["Action"]) for s in _statements(data_app, "ApiRole").values())

@@ -17,7 +17,13 @@ from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
 from generator.blocks import parameters, policies, roles, version_check
+from generator.blocks.compat import EventSourceMapping, EventSourceScaling
 from generator.blocks.keys import Key
+from generator.blocks.queues import (
+    DEFAULT_VISIBILITY_SECONDS,
+    VISIBILITY_PER_FUNCTION_TIMEOUT,
+    Queue,
+)
 from generator.blocks.roles import Role
 from generator.blocks.tables import Table
 from generator.output.bundles import HOOK, Asset
@@ -40,7 +46,9 @@ class RegionalApp(Stack):
         "deploy_role",
         "api",
         "tables",
+        "queues",
         "functions",
+        "triggers",
         "log_subscription",
         "health",
         "event_forwarding",
@@ -175,6 +183,69 @@ class RegionalApp(Stack):
         }
 
     @cached_property
+    def queues(self) -> dict[str, Queue]:
+        """Regional queues, each with its dead-letter queue and the alarm on its depth."""
+        built = {}
+        for key, spec in sorted(self.config.queues.items()):
+            visibility = DEFAULT_VISIBILITY_SECONDS
+            if spec.consumer is not None:
+                timeout = self.config.functions[spec.consumer].timeout
+                visibility = (
+                    VISIBILITY_PER_FUNCTION_TIMEOUT * timeout + spec.batching_window_seconds
+                )
+            built[key] = Queue(
+                self.template,
+                names.logical_id(key, "queue"),
+                name=names.queue_name(self.app, key),
+                key=self.data_key,
+                max_receive_count=spec.max_receive_count,
+                retention_days=spec.retention_days,
+                visibility_seconds=visibility,
+            )
+        return built
+
+    @cached_property
+    def data_alarms(self) -> list[cw.Alarm]:
+        """The alarms of the data blocks, which count in the region's health."""
+        alarms = self.config.alarms
+        return [
+            queue.dead_letter_alarm(
+                names.logical_id(key, "dead", "letters", "alarm"),
+                alarm_name=names.alarm_name(self.app, f"queue-{key}", "dead-letters"),
+                period=alarms.period_seconds,
+                evaluation_periods=alarms.evaluation_periods,
+            )
+            for key, queue in self.queues.items()
+        ]
+
+    @cached_property
+    def triggers(self) -> None:
+        """Each consumed queue invokes its function's `live` alias, so a release's new
+        version takes its share of messages as CodeDeploy shifts the alias. A function that
+        returns the failed messages of a batch (`ReportBatchItemFailures`) has only those
+        retried; the concurrency cap keeps one queue from taking the account's pool.
+        https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
+        https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+        """
+        for key, spec in sorted(self.config.queues.items()):
+            if spec.consumer is None:
+                continue
+            queue, parts = self.queues[key], self.functions[spec.consumer]
+            queue.grant_trigger(parts.role, names.logical_id("trigger", key, "queue"))
+            self.template.add_resource(
+                EventSourceMapping(
+                    names.logical_id(key, "queue", "trigger"),
+                    EventSourceArn=queue.arn,
+                    FunctionName=Ref(parts.alias),
+                    BatchSize=spec.batch_size,
+                    MaximumBatchingWindowInSeconds=spec.batching_window_seconds,
+                    FunctionResponseTypes=["ReportBatchItemFailures"],
+                    ScalingConfig=EventSourceScaling(MaximumConcurrency=spec.maximum_concurrency),
+                    Enabled=True,
+                )
+            )
+
+    @cached_property
     def functions(self) -> dict[str, FunctionParts]:
         built = {key: FunctionParts(self, key) for key in self.config.function_names}
         for parts in built.values():
@@ -194,12 +265,13 @@ class RegionalApp(Stack):
         are alarms of this template, so it waits for them."""
         children = [a for parts in self.functions.values() for a in parts.alarms]
         children.append(self.api.error_rate_alarm)
+        children += self.data_alarms
         return self.template.add_resource(
             cw.CompositeAlarm(
                 "HealthAlarm",
                 AlarmName=names.health_alarm(self.app),
                 AlarmDescription=f"{self.app}: any alarm of the application in this region "
-                "(function errors, throttles and p99 duration, API 5xx rate).",
+                "(function errors, throttles and p99 duration, API 5xx rate, dead letters).",
                 AlarmRule=" OR ".join(f'ALARM("{a.AlarmName}")' for a in children),
                 ActionsEnabled=False,
                 DependsOn=[a.title for a in children],
