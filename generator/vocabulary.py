@@ -73,6 +73,14 @@ def queue_name(app: str, queue: str) -> str:
     return f"{app}-{queue}"
 
 
+def schedule_group(app: str) -> str:
+    return f"{app}-schedules"
+
+
+def schedule_name(app: str, schedule: str) -> str:
+    return f"{app}-{schedule}"
+
+
 def hook_name(app: str, function: str) -> str:
     return f"{app}-{function}-pretraffic"
 

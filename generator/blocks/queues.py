@@ -68,7 +68,10 @@ class Queue:
         max_receive_count: int,
         retention_days: int,
         visibility_seconds: int = DEFAULT_VISIBILITY_SECONDS,
+        redrive: bool = True,
     ) -> None:
+        """`redrive=False`: a queue that is itself a dead-letter queue (of schedules, say),
+        without one of its own; its alarm watches its own depth."""
         self.title = title
         self.name = name
         self.key = key
@@ -77,6 +80,18 @@ class Queue:
         # rather than referenced: the queue's redrive policy already references the
         # dead-letter queue, and a reference back would be a cycle.
         source = Sub(f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}")
+        if not redrive:
+            self.dead_letters = self.resource = template.add_resource(
+                sqs.Queue(
+                    title,
+                    QueueName=name,
+                    KmsMasterKeyId=key.arn,
+                    MessageRetentionPeriod=DEAD_LETTER_RETENTION_SECONDS,
+                    DeletionPolicy="Delete",
+                    UpdateReplacePolicy="Delete",
+                )
+            )
+            return
         self.dead_letters = template.add_resource(
             sqs.Queue(
                 f"{title}DeadLetters",
@@ -120,7 +135,8 @@ class Queue:
         self, title: str, *, alarm_name: str, period: int, evaluation_periods: int
     ) -> cw.Alarm:
         """Any message in the dead-letter queue: a message the consumer failed
-        `max_receive_count` times. SQS's metrics of a queue.
+        `max_receive_count` times (or, without a redrive, any message in this queue).
+        SQS's metrics of a queue.
         https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
         """
         return self.template.add_resource(

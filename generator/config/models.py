@@ -789,6 +789,50 @@ class Queue(_Model):
         return self
 
 
+# --- data: schedules ---------------------------------------------------------------------
+# EventBridge Scheduler's expressions: rate, cron (six fields) and one-time `at`.
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+SCHEDULE_RE = re.compile(
+    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)"
+    r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\)"
+    r"|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
+)
+
+
+class Schedule(_Model):
+    """An EventBridge Scheduler schedule that invokes a function's `live` alias, in every
+    account and region, with a retry policy and a dead-letter queue."""
+
+    function: str
+    """The function of the config the schedule invokes."""
+    expression: str
+    """`rate(5 minutes)`, `cron(0 3 * * ? *)` or `at(2030-01-01T00:00:00)`."""
+    timezone: str = "UTC"
+    """The IANA time zone of a cron or at expression."""
+    flexible_window_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
+    """0: invoke on time; more: any time within that many minutes (spreads load)."""
+    maximum_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 3
+    maximum_event_age_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
+    """How long Scheduler retries an invocation before it sends it to the dead-letter queue."""
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not SCHEDULE_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a Scheduler expression: rate(<n> minutes|hours|days), "
+                "cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", value):
+            raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/Paris)")
+        return value
+
+
 def _data_names(value: dict[str, Any], what: str) -> dict[str, Any]:
     """Tables, queues and schedules are named like functions: the name is part of an AWS
     name (`<app>-<name>`) and of an environment variable (`TABLE_<NAME>`)."""
@@ -815,6 +859,8 @@ class Config(_Model):
     """DynamoDB tables, `[tables.<name>]`: one per account and region."""
     queues: dict[str, Queue] = Field(default_factory=dict)
     """SQS queues, `[queues.<name>]`: one per account and region."""
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+    """EventBridge Scheduler schedules, `[schedules.<name>]`, in every account and region."""
 
     # The file it was read from; function sources are relative to its folder.
     _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
@@ -847,6 +893,11 @@ class Config(_Model):
     @classmethod
     def _queues(cls, value: dict[str, Queue]) -> dict[str, Queue]:
         return _data_names(value, "queue")
+
+    @field_validator("schedules")
+    @classmethod
+    def _schedules(cls, value: dict[str, Schedule]) -> dict[str, Schedule]:
+        return _data_names(value, "schedule")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -894,6 +945,18 @@ class Config(_Model):
             if queue.consumer is not None and queue.consumer not in self.functions:
                 loc: Loc = ("queues", name, "consumer")
                 problems.append(self._unknown(loc, queue.consumer, "function", functions))
+        for name, schedule in self.schedules.items():
+            if schedule.function not in self.functions:
+                loc = ("schedules", name, "function")
+                problems.append(self._unknown(loc, schedule.function, "function", functions))
+        if self.schedules and "schedules" in self.queues:
+            problems.append(
+                (
+                    ("queues", "schedules"),
+                    "the name is taken: the schedules' dead-letter queue is "
+                    "<app>-schedules-dead-letters; name the queue otherwise",
+                )
+            )
         return problems
 
     def _centralization_problems(self) -> list[tuple[Loc, str]]:

@@ -25,7 +25,7 @@ FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
 # routeless functions, each pipeline source, the optional administration role and alerts,
 # each logging mode (the Firehose path, the centralization rule) and subscription kind,
-# and every data block (tables, queues and their triggers).
+# and every data block (tables, queues and their triggers, schedules).
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
@@ -33,6 +33,7 @@ VARIANTS: tuple[dict[str, Any], ...] = (
         "functions": {"api": FUNCTION, "worker": {"source": "src"}},
         "tables": {"orders": {"partition_key": "pk"}},
         "queues": {"jobs": {"consumer": "worker"}},
+        "schedules": {"nightly": {"function": "worker", "expression": "rate(1 day)"}},
     },
     {
         "targets": {

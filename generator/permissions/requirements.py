@@ -226,6 +226,7 @@ class World:
             "account_subscription": logging.firehose and logging.subscription == "account",
             "tables": bool(self.config.tables),
             "queue_consumers": any(q.consumer for q in self.config.queues.values()),
+            "schedules": bool(self.config.schedules),
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")

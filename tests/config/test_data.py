@@ -1,5 +1,5 @@
-"""Config of the data blocks: tables and queues; errors that name the field and what is
-allowed."""
+"""Config of the data blocks: tables, queues, schedules; errors that name the field and
+what is allowed."""
 
 from __future__ import annotations
 
@@ -78,3 +78,28 @@ def test_a_batch_over_ten_needs_a_batching_window(write_config) -> None:
 def test_maximum_concurrency_is_lambdas_range(write_config) -> None:
     problems = _problems(write_config, _queues(jobs={"maximum_concurrency": 1}))
     assert any("queues.jobs.maximum_concurrency" in p for p in problems)
+
+
+def _schedules(**schedules: Any):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["schedules"] = schedules
+
+    return edit
+
+
+def test_a_schedule_names_a_function_of_the_config(write_config) -> None:
+    problems = _problems(
+        write_config, _schedules(nightly={"function": "apo", "expression": "rate(1 day)"})
+    )
+    assert any(
+        p.startswith("schedules.nightly.function: unknown function 'apo'; did you mean 'api'?")
+        for p in problems
+    ), problems
+
+
+@pytest.mark.parametrize("expression", ["every day", "rate(one day)", "cron(0 3 * *)"])
+def test_a_schedule_expression_is_schedulers(write_config, expression: str) -> None:
+    problems = _problems(
+        write_config, _schedules(nightly={"function": "api", "expression": expression})
+    )
+    assert any("schedules.nightly.expression" in p and "rate(" in p for p in problems)

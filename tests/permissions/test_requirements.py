@@ -54,11 +54,16 @@ def _more_regions(raw: Raw) -> None:
 
 
 def _data(raw: Raw) -> None:
-    """Every data block: a table, a queue a function consumes and one it does not."""
+    """Every data block: a table, a queue a function consumes and one it does not, a
+    schedule of each function."""
     raw["tables"] = {"orders": {"partition_key": "pk", "sort_key": "sk", "stream": "NEW_IMAGE"}}
     raw["functions"]["worker"] = {"source": "functions/worker"}
     raw["queues"] = {"jobs": {"consumer": "worker", "batch_size": 50, "batching_window_seconds": 5}}
     raw["queues"]["outbox"] = {}
+    raw["schedules"] = {
+        "nightly": {"function": "worker", "expression": "cron(0 3 * * ? *)"},
+        "tick": {"function": "api", "expression": "rate(5 minutes)"},
+    }
 
 
 def _multi_account(raw: Raw) -> None:

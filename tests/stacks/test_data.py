@@ -1,4 +1,5 @@
-"""The data blocks of the regional application: tables, queues and their triggers."""
+"""The data blocks of the regional application: tables, queues and their triggers,
+schedules."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ DATA: dict[str, Any] = {
             "max_receive_count": 3,
         },
         "outbox": {},
+    },
+    "schedules": {
+        "nightly": {
+            "function": "worker",
+            "expression": "cron(0 3 * * ? *)",
+            "timezone": "Europe/Paris",
+            "flexible_window_minutes": 15,
+            "maximum_retry_attempts": 5,
+            "maximum_event_age_seconds": 600,
+        },
+        "tick": {"function": "api", "expression": "rate(5 minutes)"},
     },
 }
 WORKER = {"source": "functions/worker", "timeout": 30}
@@ -179,3 +191,48 @@ def test_the_consumer_role_polls_exactly_its_queue_as_lambda_documents(data_app)
     }
     assert not any("Outbox" in sid for sid in statements)
     assert not any("sqs:" in str(s["Action"]) for s in _statements(data_app, "ApiRole").values())
+
+
+def test_a_schedule_invokes_the_live_alias_with_retries_and_dead_letters(data_app) -> None:
+    resources = data_app["Resources"]
+    nightly = resources["NightlySchedule"]["Properties"]
+    assert nightly["GroupName"] == {"Ref": "ScheduleGroup"}
+    assert resources["ScheduleGroup"]["Properties"]["Name"] == "shop-schedules"
+    assert nightly["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert nightly["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert nightly["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+    target = nightly["Target"]
+    assert target["Arn"] == {"Ref": "WorkerAliasLive"}
+    assert target["RoleArn"] == {"Fn::GetAtt": ["NightlyScheduleRole", "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 600, "MaximumRetryAttempts": 5}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["SchedulesDeadLetters", "Arn"]}}
+    assert json.loads(target["Input"])["schedule"] == "nightly"
+    tick = resources["TickSchedule"]["Properties"]
+    assert tick["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert tick["Target"]["Arn"] == {"Ref": "ApiAliasLive"}
+    assert (
+        'ALARM("shop-schedules-dead-letters")'
+        in resources["HealthAlarm"]["Properties"]["AlarmRule"]
+    )
+
+
+def test_a_schedule_role_invokes_only_its_alias_and_trusts_only_the_group(data_app) -> None:
+    role = data_app["Resources"]["NightlyScheduleRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}},
+        "ArnEquals": {
+            "aws:SourceArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
+                ":schedule-group/shop-schedules"
+            }
+        },
+    }
+    statements = _statements(data_app, "NightlyScheduleRole")
+    assert statements["InvokeLiveAlias"]["Action"] == ["lambda:InvokeFunction"]
+    assert statements["InvokeLiveAlias"]["Resource"] == [{"Ref": "WorkerAliasLive"}]
+    assert statements["SendDeadLetters"]["Resource"] == [
+        {"Fn::GetAtt": ["SchedulesDeadLetters", "Arn"]}
+    ]
+    assert set(statements) == {"InvokeLiveAlias", "SendDeadLetters", "SendDeadLettersKey"}

@@ -23,8 +23,8 @@ RECORDED = {
     4: "3f1df77ae2cdb57523d4e895ca4cf6f799e90f32b2471ae687d1ae511b6add65",
     # 5: account-level subscription filter policies (logging.subscription = "account")
     5: "be77e759db24c00711c46394fa87b2cad28eebaf602dc938c66140cd6239a5ad",
-    # 6: data blocks (DynamoDB tables, SQS queues and their event source mappings)
-    6: "df5c9da6c1e901b839308cd5a1a30babe72819bb2fb0ae447962ad5db0dd793b",
+    # 6: data blocks (DynamoDB tables, SQS queues and their event source mappings, schedules)
+    6: "95fcbd373ec17140b2b821f8c395824ab8ef75b0d21c3dc3938909764c7db27f",
 }
 
 

@@ -30,6 +30,7 @@ from generator.output.bundles import HOOK, Asset
 from generator.stacks.app import telemetry
 from generator.stacks.app.api import HttpApi
 from generator.stacks.app.function import FunctionParts
+from generator.stacks.app.schedules import Schedules
 from generator.stacks.base import Stack
 
 
@@ -49,6 +50,7 @@ class RegionalApp(Stack):
         "queues",
         "functions",
         "triggers",
+        "schedules",
         "log_subscription",
         "health",
         "event_forwarding",
@@ -246,6 +248,15 @@ class RegionalApp(Stack):
             )
 
     @cached_property
+    def schedules(self) -> Schedules | None:
+        if not self.config.schedules:
+            return None
+        schedules = Schedules(self)
+        for key, spec in sorted(self.config.schedules.items()):
+            schedules.add(key, self.functions[spec.function].alias)
+        return schedules
+
+    @cached_property
     def functions(self) -> dict[str, FunctionParts]:
         built = {key: FunctionParts(self, key) for key in self.config.function_names}
         for parts in built.values():
@@ -266,6 +277,8 @@ class RegionalApp(Stack):
         children = [a for parts in self.functions.values() for a in parts.alarms]
         children.append(self.api.error_rate_alarm)
         children += self.data_alarms
+        if self.schedules is not None:
+            children.append(self.schedules.alarm)
         return self.template.add_resource(
             cw.CompositeAlarm(
                 "HealthAlarm",
