@@ -29,6 +29,7 @@ from generator.config.models import (
     Strategy,
     Table,
     Targets,
+    Use,
 )
 
 __all__ = [
@@ -51,5 +52,6 @@ __all__ = [
     "Strategy",
     "Table",
     "Targets",
+    "Use",
     "load",
 ]

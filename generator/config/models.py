@@ -628,6 +628,52 @@ class Grant(_Model):
         return arns.needs_sub(resource)
 
 
+# --- data: what a function uses ---------------------------------------------------------
+TABLE_ACCESS = ("read", "write", "read-write")
+QUEUE_ACCESS = ("send", "consume")
+
+
+class Use(_Model):
+    """A table or queue of the config that a function uses, by name, and how: the role
+    gets exactly that access level's actions on that one resource (and its key), and the
+    function's environment names it (`TABLE_<NAME>`; `QUEUE_<NAME>` and `QUEUE_<NAME>_URL`).
+    """
+
+    table: str | None = None
+    queue: str | None = None
+    access: str
+    """Tables: `read`, `write`, `read-write`. Queues: `send`, `consume`."""
+
+    @model_validator(mode="after")
+    def _one_and_its_access(self) -> Use:
+        if (self.table is None) == (self.queue is None):
+            raise FieldErrors.one(
+                ("table",), 'name exactly one table or queue: { table = "orders", access = "read" }'
+            )
+        kind, allowed = (
+            ("table", TABLE_ACCESS) if self.table is not None else ("queue", QUEUE_ACCESS)
+        )
+        if self.access not in allowed:
+            raise FieldErrors.one(
+                ("access",),
+                f"{self.access!r} is not an access to a {kind}; allowed: "
+                f"{', '.join(repr(a) for a in allowed)}",
+            )
+        return self
+
+    @property
+    def variables(self) -> list[str]:
+        """The environment variables that carry the resource's name (and a queue's URL)."""
+        if self.table is not None:
+            return [f"TABLE_{_variable(self.table)}"]
+        assert self.queue is not None
+        return [f"QUEUE_{_variable(self.queue)}", f"QUEUE_{_variable(self.queue)}_URL"]
+
+
+def _variable(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
 class Function(_Model):
     """One Lambda function of the application."""
 
@@ -646,6 +692,7 @@ class Function(_Model):
     health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
     """The path the pre-traffic hook requests with GET; one of the routes must serve it."""
     permissions: list[Grant] = Field(default_factory=list)
+    uses: list[Use] = Field(default_factory=list)
 
     @field_validator("source")
     @classmethod
@@ -949,6 +996,28 @@ class Config(_Model):
             if schedule.function not in self.functions:
                 loc = ("schedules", name, "function")
                 problems.append(self._unknown(loc, schedule.function, "function", functions))
+        known = {"table": list(self.tables), "queue": list(self.queues)}
+        for name, function in self.functions.items():
+            seen: set[tuple[str, str]] = set()
+            for index, use in enumerate(function.uses):
+                kind, target = (
+                    ("table", use.table) if use.table is not None else ("queue", use.queue)
+                )
+                assert target is not None
+                loc = ("functions", name, "uses", index, kind)
+                if target not in known[kind]:
+                    problems.append(self._unknown(loc, target, kind, known[kind]))
+                elif (kind, target) in seen:
+                    problems.append((loc, f"{kind} {target!r} is used twice; give one access"))
+                seen.add((kind, target))
+                for variable in use.variables:
+                    if variable in function.environment:
+                        problems.append(
+                            (
+                                ("functions", name, "environment", variable),
+                                f"is set by uses ({kind} {target!r}); remove it here",
+                            )
+                        )
         if self.schedules and "schedules" in self.queues:
             problems.append(
                 (

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped, unused-ignore]
 
+from generator import vocabulary as names
 from generator.config import Config
 from generator.config.regions import opt_in
 from generator.permissions import iam_data
@@ -227,10 +228,21 @@ class World:
             "tables": bool(self.config.tables),
             "queue_consumers": any(q.consumer for q in self.config.queues.values()),
             "schedules": bool(self.config.schedules),
+            "table_readers": self._uses("table", ("read", "read-write")),
+            "table_writers": self._uses("table", ("write", "read-write")),
+            "queue_senders": self._uses("queue", ("send",)),
+            "queue_receivers": self._uses("queue", ("consume",)),
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")
         return flags[name] != negated
+
+    def _uses(self, kind: str, accesses: tuple[str, ...]) -> bool:
+        return any(
+            getattr(u, kind) is not None and u.access in accesses
+            for f in self.config.functions.values()
+            for u in f.uses
+        )
 
     def stack_name(self, file: str, account: str, region: str) -> str:
         """Home stacks by name; StackSet instances `StackSet-<set>-<uuid>` (StackSets
@@ -388,6 +400,10 @@ def _template_list(name: str, scope: Scope) -> list[str]:
         "account_policy_roles": lambda r, s: _account_policies(r, "RoleArn"),
         "deployment_group_alarms": _deployment_group_alarms,
         "consumed_queues": _consumed_queues,
+        "read_tables": _used("table", ("read", "read-write")),
+        "written_tables": _used("table", ("write", "read-write")),
+        "sent_queues": _used("queue", ("send",)),
+        "received_queues": _used("queue", ("consume",)),
         "cloudformation_stacks": lambda r, s: _pipeline_actions(r, "CloudFormation", "StackName"),
         "stacksets": lambda r, s: _pipeline_actions(r, "CloudFormationStackSet", "StackSetName"),
         "approval_topics": lambda r, s: _pipeline_actions(r, "Manual", "NotificationArn"),
@@ -472,6 +488,24 @@ def _account_policies(resolver: Resolver, key: str) -> list[str]:
         if key in document:
             found.append(str(document[key]))
     return sorted(found)
+
+
+def _used(kind: str, accesses: tuple[str, ...]) -> Callable[[Resolver, Scope], list[str]]:
+    """The tables or queues that the function `@` uses (`functions.<name>.uses`) with one
+    of `accesses`, by logical id."""
+
+    def read(resolver: Resolver, scope: Scope) -> list[str]:
+        function = scope.items["@"]
+        for key, spec in scope.world.config.functions.items():
+            if names.logical_id(key, "Function") == function:
+                return sorted(
+                    names.logical_id(str(getattr(u, kind)), kind)
+                    for u in spec.uses
+                    if getattr(u, kind) is not None and u.access in accesses
+                )
+        return []
+
+    return read
 
 
 def _consumed_queues(resolver: Resolver, scope: Scope) -> list[str]:

@@ -103,3 +103,52 @@ def test_a_schedule_expression_is_schedulers(write_config, expression: str) -> N
         write_config, _schedules(nightly={"function": "api", "expression": expression})
     )
     assert any("schedules.nightly.expression" in p and "rate(" in p for p in problems)
+
+
+def _uses(*uses: dict[str, Any], tables: Any = None, queues: Any = None):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["tables"] = tables if tables is not None else {"orders": {"partition_key": "pk"}}
+        raw["queues"] = queues if queues is not None else {"jobs": {}}
+        raw["functions"]["api"]["uses"] = list(uses)
+
+    return edit
+
+
+def test_an_unknown_table_is_named_with_the_tables_allowed(write_config) -> None:
+    problems = _problems(write_config, _uses({"table": "order", "access": "read"}))
+    assert problems == [
+        "functions.api.uses.0.table: unknown table 'order'; did you mean 'orders'? "
+        "(allowed: 'orders')"
+    ]
+
+
+def test_an_unknown_queue_is_named_with_the_queues_allowed(write_config) -> None:
+    problems = _problems(
+        write_config, _uses({"queue": "jbos", "access": "send"}, queues={"jobs": {}, "mail": {}})
+    )
+    assert problems == [
+        "functions.api.uses.0.queue: unknown queue 'jbos'; did you mean 'jobs'? "
+        "(allowed: 'jobs', 'mail')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("use", "fragment"),
+    [
+        ({"table": "orders", "access": "send"}, "allowed: 'read', 'write', 'read-write'"),
+        ({"queue": "jobs", "access": "read"}, "allowed: 'send', 'consume'"),
+        ({"table": "orders", "queue": "jobs", "access": "read"}, "exactly one table or queue"),
+    ],
+)
+def test_an_access_level_must_fit_the_resource(write_config, use, fragment) -> None:
+    problems = _problems(write_config, _uses(use))
+    assert any(p.startswith("functions.api.uses.0.") and fragment in p for p in problems), problems
+
+
+def test_an_unknown_name_exits_2_and_names_the_file(write_config, capsys) -> None:
+    from generator.cli import main
+
+    path = write_config(_uses({"table": "nope", "access": "read"}))
+    assert main(["--config", str(path), "regions"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path.name}: functions.api.uses.0.table: unknown table 'nope'" in err

@@ -57,7 +57,17 @@ def _data(raw: Raw) -> None:
     """Every data block: a table, a queue a function consumes and one it does not, a
     schedule of each function."""
     raw["tables"] = {"orders": {"partition_key": "pk", "sort_key": "sk", "stream": "NEW_IMAGE"}}
-    raw["functions"]["worker"] = {"source": "functions/worker"}
+    raw["functions"]["worker"] = {
+        "source": "functions/worker",
+        "uses": [
+            {"table": "orders", "access": "read-write"},
+            {"queue": "outbox", "access": "consume"},
+        ],
+    }
+    raw["functions"]["api"]["uses"] = [
+        {"table": "orders", "access": "read"},
+        {"queue": "jobs", "access": "send"},
+    ]
     raw["queues"] = {"jobs": {"consumer": "worker", "batch_size": 50, "batching_window_seconds": 5}}
     raw["queues"]["outbox"] = {}
     raw["schedules"] = {

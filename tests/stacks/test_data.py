@@ -52,7 +52,15 @@ DATA: dict[str, Any] = {
         "tick": {"function": "api", "expression": "rate(5 minutes)"},
     },
 }
-WORKER = {"source": "functions/worker", "timeout": 30}
+WORKER = {
+    "source": "functions/worker",
+    "timeout": 30,
+    "uses": [
+        {"table": "orders", "access": "read-write"},
+        {"queue": "outbox", "access": "send"},
+    ],
+}
+API_USES = [{"table": "orders", "access": "read"}, {"queue": "jobs", "access": "consume"}]
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +69,7 @@ def data_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     raw = copy.deepcopy(REFERENCE)
     raw.update(copy.deepcopy(DATA))
     raw["functions"]["worker"] = dict(WORKER)
+    raw["functions"]["api"]["uses"] = list(API_USES)
     return build(config_module.load(write_project(tmp_path_factory.mktemp("data"), raw)))
 
 
@@ -189,8 +198,7 @@ def test_the_consumer_role_polls_exactly_its_queue_as_lambda_documents(data_app)
         "kms:ViaService": {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"},
         "kms:EncryptionContext:aws:sqs:arn": {"Fn::GetAtt": ["JobsQueue", "Arn"]},
     }
-    assert not any("Outbox" in sid for sid in statements)
-    assert not any("sqs:" in str(s["Action"]) for s in _statements(data_app, "ApiRole").values())
+    assert not any("Jobs" in sid for sid in statements if not sid.startswith("TriggerJobs"))
 
 
 def test_a_schedule_invokes_the_live_alias_with_retries_and_dead_letters(data_app) -> None:
@@ -236,3 +244,54 @@ def test_a_schedule_role_invokes_only_its_alias_and_trusts_only_the_group(data_a
         {"Fn::GetAtt": ["SchedulesDeadLetters", "Arn"]}
     ]
     assert set(statements) == {"InvokeLiveAlias", "SendDeadLetters", "SendDeadLettersKey"}
+
+
+def test_uses_grant_exactly_each_access_level_on_exactly_that_resource(data_app) -> None:
+    api = _statements(data_app, "ApiRole")
+    read = api["UsesOrdersTable"]
+    assert read["Resource"] == [{"Fn::GetAtt": ["OrdersTable", "Arn"]}]
+    assert sorted(read["Action"]) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+    ]
+    assert api["UsesOrdersTableKey"]["Action"] == ["kms:Decrypt"]
+    assert api["UsesOrdersTableKey"]["Condition"]["StringEquals"] == {
+        "kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"},
+        "kms:EncryptionContext:aws:dynamodb:tableName": "shop-orders",
+    }
+    consume = api["UsesJobsQueue"]
+    assert consume["Resource"] == [{"Fn::GetAtt": ["JobsQueue", "Arn"]}]
+    assert sorted(consume["Action"]) == [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+    ]
+    worker = _statements(data_app, "WorkerRole")
+    write = set(worker["UsesOrdersTable"]["Action"])
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= write
+    assert "dynamodb:GetItem" in write
+    assert sorted(worker["UsesOrdersTableKey"]["Action"]) == [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    ]
+    assert worker["UsesOutboxQueue"]["Action"] == ["sqs:SendMessage"]
+    assert worker["UsesOutboxQueue"]["Resource"] == [{"Fn::GetAtt": ["OutboxQueue", "Arn"]}]
+    assert sorted(worker["UsesOutboxQueueKey"]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert not any("Ledger" in sid for sid in [*api, *worker])
+
+
+def test_the_environment_carries_the_names_of_what_a_function_uses(data_app) -> None:
+    resources = data_app["Resources"]
+    api = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert api["TABLE_ORDERS"] == {"Ref": "OrdersTable"}
+    assert api["QUEUE_JOBS"] == {"Fn::GetAtt": ["JobsQueue", "QueueName"]}
+    assert api["QUEUE_JOBS_URL"] == {"Ref": "JobsQueue"}
+    worker = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert worker["TABLE_ORDERS"] == {"Ref": "OrdersTable"}
+    assert "TABLE_LEDGER" not in worker and "QUEUE_JOBS" not in worker

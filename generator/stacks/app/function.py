@@ -106,7 +106,37 @@ class FunctionParts:
             statements=[policies.xray_write(), *self._granted()],
         )
         self.log_group.grant_write(role, "WriteOwnLogGroup")
+        self._grant_uses(role)
         return role
+
+    def _grant_uses(self, role: Role) -> None:
+        """Exactly each use's access level on its table or queue, and the key's use for it
+        (blocks/tables.py, blocks/queues.py)."""
+        for use in self.spec.uses:
+            if use.table is not None:
+                table = self.stack.tables[use.table]
+                table.grant(role, names.logical_id("uses", use.table, "table"), use.access)  # type: ignore[arg-type]
+            elif use.queue is not None:
+                queue = self.stack.queues[use.queue]
+                sid = names.logical_id("uses", use.queue, "queue")
+                if use.access == "send":
+                    queue.grant_send(role, sid)
+                else:
+                    queue.grant_consume(role, sid)
+
+    def _use_variables(self) -> dict[str, Any]:
+        """The names (and a queue's URL) of what the function uses, by environment."""
+        found: dict[str, Any] = {}
+        for use in self.spec.uses:
+            if use.table is not None:
+                (name,) = use.variables
+                found[name] = self.stack.tables[use.table].ref
+            elif use.queue is not None:
+                name, url = use.variables
+                queue = self.stack.queues[use.queue]
+                found[name] = queue.name_ref
+                found[url] = queue.url
+        return found
 
     def _granted(self) -> Iterator[Any]:
         for index, grant in enumerate(self.spec.permissions, start=1):
@@ -137,6 +167,7 @@ class FunctionParts:
                     "POWERTOOLS_SERVICE_NAME": self.name,
                     "POWERTOOLS_METRICS_NAMESPACE": app.name,
                     "POWERTOOLS_LOG_LEVEL": Ref(self.stack.log_level),
+                    **dict(sorted(self._use_variables().items())),
                     **dict(sorted(spec.environment.items())),
                 }
             ),
