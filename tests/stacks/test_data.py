@@ -295,3 +295,23 @@ def test_the_environment_carries_the_names_of_what_a_function_uses(data_app) -> 
     worker = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert worker["TABLE_ORDERS"] == {"Ref": "OrdersTable"}
     assert "TABLE_LEDGER" not in worker and "QUEUE_JOBS" not in worker
+
+
+def test_each_hook_checks_its_function_the_ways_it_is_called(data_app) -> None:
+    resources = data_app["Resources"]
+    worker = resources["WorkerHook"]["Properties"]["Environment"]["Variables"]
+    assert worker["CHECK_KIND"] == "sqs,schedule"
+    assert worker["CHECK_QUEUE_ARNS"] == {"Fn::Join": [",", [{"Fn::GetAtt": ["JobsQueue", "Arn"]}]]}
+    assert worker["CHECK_SCHEDULES"] == {
+        "Fn::Sub": "nightly=arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
+        ":schedule/shop-schedules/shop-nightly"
+    }
+    assert "HEALTH_PATH" not in worker
+    api = resources["ApiHook"]["Properties"]["Environment"]["Variables"]
+    assert api["CHECK_KIND"] == "http,schedule"
+    assert api["HEALTH_PATH"] == "/health"
+    assert "CHECK_QUEUE_ARNS" not in api
+    # The schedule a hook's event imitates is the one the template defines.
+    nightly = resources["NightlySchedule"]["Properties"]
+    assert nightly["Name"] == "shop-nightly"
+    assert resources["ScheduleGroup"]["Properties"]["Name"] == "shop-schedules"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from awacs import awslambda
 from awacs import codedeploy as codedeploy_actions
-from troposphere import GetAtt, Ref, Sub, codedeploy
+from troposphere import GetAtt, Join, Ref, Sub, codedeploy
 from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
@@ -377,15 +377,33 @@ class FunctionParts:
         )
 
     def _check_variables(self) -> dict[str, Any]:
-        """An HTTP request to the health path for a routed function, else a direct
-        invocation with the check event (generator/hook/app.py has the contract)."""
+        """A check per way the function is called (generator/hook/app.py has the contract):
+        an HTTP request to the health path for a routed function, an SQS event per queue
+        it consumes, its schedule's event per schedule that invokes it; a direct
+        invocation with the check event for a function called none of these ways."""
+        config = self.stack.config
+        variables: dict[str, Any] = {"TARGET_FUNCTION_ARN": Ref(self.version)}
+        kinds = []
         if self.spec.routes:
-            return {
-                "TARGET_FUNCTION_ARN": Ref(self.version),
-                "CHECK_KIND": "http",
-                "HEALTH_PATH": self.spec.health_path,
-            }
-        return {"TARGET_FUNCTION_ARN": Ref(self.version), "CHECK_KIND": "invoke"}
+            kinds.append("http")
+            variables["HEALTH_PATH"] = self.spec.health_path
+        queues = [k for k, q in sorted(config.queues.items()) if q.consumer == self.key]
+        if queues:
+            kinds.append("sqs")
+            variables["CHECK_QUEUE_ARNS"] = Join(",", [self.stack.queues[q].arn for q in queues])
+        schedules = [k for k, s in sorted(config.schedules.items()) if s.function == self.key]
+        if schedules:
+            kinds.append("schedule")
+            group = names.schedule_group(self.stack.app)
+            variables["CHECK_SCHEDULES"] = Sub(
+                ",".join(
+                    f"{k}=arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:"
+                    f"${{AWS::AccountId}}:schedule/{group}/{names.schedule_name(self.stack.app, k)}"
+                    for k in schedules
+                )
+            )
+        variables["CHECK_KIND"] = ",".join(kinds or ["invoke"])
+        return dict(sorted(variables.items()))
 
     @cached_property
     def alias(self) -> lambda_.Alias:
