@@ -65,6 +65,22 @@ def function_name(app: str, function: str) -> str:
     return f"{app}-{function}"
 
 
+def table_name(app: str, table: str) -> str:
+    return f"{app}-{table}"
+
+
+def queue_name(app: str, queue: str) -> str:
+    return f"{app}-{queue}"
+
+
+def schedule_group(app: str) -> str:
+    return f"{app}-schedules"
+
+
+def schedule_name(app: str, schedule: str) -> str:
+    return f"{app}-{schedule}"
+
+
 def hook_name(app: str, function: str) -> str:
     return f"{app}-{function}-pretraffic"
 

@@ -9,6 +9,7 @@ https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-Stack
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -91,24 +92,68 @@ def problems(name: str, template: dict[str, Any], delivery: Delivery) -> list[st
 
 def _functions_advice(template: dict[str, Any]) -> str:
     """For the application stack (one deployment group per function): how many functions
-    fit with the template's kind of log subscription, and what makes room."""
+    fit with the template's kind of log subscription, what the data blocks take, and what
+    makes room."""
     kinds = [r.get("Type") for r in template.get("Resources", {}).values()]
     functions = kinds.count("AWS::CodeDeploy::DeploymentGroup")
     if not functions:
         return ""
+    what = f"{functions} functions"
+    data = _data_resources(template)
+    if data:
+        what += (
+            f", and {data} resources of tables, queues and schedules: a table costs "
+            f"{TABLE_COST}, a queue {QUEUE_COST} and {TRIGGER_COST} more with a consumer, a "
+            f"schedule {SCHEDULE_COST}, and once {DATA_KEY_COST} for the data key and "
+            f"{SCHEDULES_SHARED_COST} for the schedules' group and dead letters"
+        )
     if "AWS::Logs::SubscriptionFilter" in kinds:
         return (
-            f" ({functions} functions): a subscription filter per log group costs each "
+            f" ({what}): a subscription filter per log group costs each "
             f"function 2 resources, so {FUNCTIONS_WITH_FILTERS} functions with one route "
             f'each fit; logging.subscription = "account" (one policy per account and '
             f"region) fits {FUNCTIONS_WITHOUT_FILTERS}; or split the application into "
             "several configs"
         )
     return (
-        f" ({functions} functions): without a subscription filter per log group, "
+        f" ({what}): without a subscription filter per log group, "
         f"{FUNCTIONS_WITHOUT_FILTERS} functions with one route each fit; split the "
         "application into several configs"
     )
+
+
+# What each data block adds to app.json (README: Tables, Queues, Schedules).
+TABLE_COST, QUEUE_COST, TRIGGER_COST, SCHEDULE_COST = 1, 3, 1, 2
+DATA_KEY_COST, SCHEDULES_SHARED_COST = 2, 3
+DATA_TYPES = frozenset(
+    {
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Scheduler::Schedule",
+        "AWS::Scheduler::ScheduleGroup",
+    }
+)
+DATA_KEY = ("DataKey", "DataKeyAlias")
+
+
+def _is_data(logical_id: str, resource: dict[str, Any]) -> bool:
+    """A resource of a table, queue or schedule: its own type, the data key, a dead-letter
+    alarm (SQS's namespace) or a schedule's role (trusted by Scheduler for a group)."""
+    kind = resource.get("Type")
+    if kind in DATA_TYPES or logical_id in DATA_KEY:
+        return True
+    properties = resource.get("Properties", {})
+    if kind == "AWS::CloudWatch::Alarm":
+        return bool(properties.get("Namespace") == "AWS/SQS")
+    if kind == "AWS::IAM::Role":
+        trust = json.dumps(properties.get("AssumeRolePolicyDocument", {}))
+        return "scheduler.amazonaws.com" in trust and "schedule-group/" in trust
+    return False
+
+
+def _data_resources(template: dict[str, Any]) -> int:
+    return sum(_is_data(k, r) for k, r in template.get("Resources", {}).items())
 
 
 def _filter_pattern(name: str, logical_id: str, resource: dict[str, Any]) -> list[str]:

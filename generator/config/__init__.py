@@ -24,8 +24,12 @@ from generator.config.models import (
     Logging,
     LogLevel,
     Pipeline,
+    Queue,
+    Schedule,
     Strategy,
+    Table,
     Targets,
+    Use,
 )
 
 __all__ = [
@@ -43,7 +47,11 @@ __all__ = [
     "LogLevel",
     "Logging",
     "Pipeline",
+    "Queue",
+    "Schedule",
     "Strategy",
+    "Table",
     "Targets",
+    "Use",
     "load",
 ]

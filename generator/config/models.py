@@ -871,6 +871,52 @@ class Pip(_Model):
         return self
 
 
+# --- data: what a function uses ---------------------------------------------------------
+TABLE_ACCESS = ("read", "write", "read-write")
+QUEUE_ACCESS = ("send", "consume")
+
+
+class Use(_Model):
+    """A table or queue of the config that a function uses, by name, and how: the role
+    gets exactly that access level's actions on that one resource (and its key), and the
+    function's environment names it (`TABLE_<NAME>`; `QUEUE_<NAME>` and `QUEUE_<NAME>_URL`).
+    """
+
+    table: str | None = None
+    queue: str | None = None
+    access: str
+    """Tables: `read`, `write`, `read-write`. Queues: `send`, `consume`."""
+
+    @model_validator(mode="after")
+    def _one_and_its_access(self) -> Use:
+        if (self.table is None) == (self.queue is None):
+            raise FieldErrors.one(
+                ("table",), 'name exactly one table or queue: { table = "orders", access = "read" }'
+            )
+        kind, allowed = (
+            ("table", TABLE_ACCESS) if self.table is not None else ("queue", QUEUE_ACCESS)
+        )
+        if self.access not in allowed:
+            raise FieldErrors.one(
+                ("access",),
+                f"{self.access!r} is not an access to a {kind}; allowed: "
+                f"{', '.join(repr(a) for a in allowed)}",
+            )
+        return self
+
+    @property
+    def variables(self) -> list[str]:
+        """The environment variables that carry the resource's name (and a queue's URL)."""
+        if self.table is not None:
+            return [f"TABLE_{_variable(self.table)}"]
+        assert self.queue is not None
+        return [f"QUEUE_{_variable(self.queue)}", f"QUEUE_{_variable(self.queue)}_URL"]
+
+
+def _variable(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
 class Function(_Model):
     """One Lambda function of the application."""
 
@@ -889,6 +935,7 @@ class Function(_Model):
     health_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/health"
     """The path the pre-traffic hook requests with GET; one of the routes must serve it."""
     permissions: list[Grant] = Field(default_factory=list)
+    uses: list[Use] = Field(default_factory=list)
 
     @field_validator("source")
     @classmethod
@@ -947,6 +994,147 @@ class Function(_Model):
         return self
 
 
+# --- data: tables ------------------------------------------------------------------------
+AttributeType = Literal["S", "N", "B"]
+ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+
+
+class Table(_Model):
+    """A DynamoDB table of the application, one per account and region (a regional table:
+    each stack instance has its own; see the README for why not a global table).
+
+    Always: point-in-time recovery, server-side encryption with the region's data key,
+    deletion protection, and kept when removed from the config (`DeletionPolicy: Retain`).
+    """
+
+    partition_key: Annotated[str, Field(pattern=ATTRIBUTE_RE.pattern)]
+    """The partition (HASH) key's attribute name."""
+    partition_key_type: AttributeType = "S"
+    sort_key: Annotated[str, Field(pattern=ATTRIBUTE_RE.pattern)] | None = None
+    """The sort (RANGE) key's attribute name; none by default."""
+    sort_key_type: AttributeType = "S"
+    billing: Literal["on-demand", "provisioned"] = "on-demand"
+    read_capacity: Annotated[int, Field(ge=1)] | None = None
+    """Provisioned read capacity units; required with `billing = "provisioned"`, refused
+    otherwise."""
+    write_capacity: Annotated[int, Field(ge=1)] | None = None
+    ttl_attribute: Annotated[str, Field(pattern=ATTRIBUTE_RE.pattern)] | None = None
+    """The attribute that holds each item's expiry (epoch seconds); none: no TTL."""
+    stream: StreamView | None = None
+    """A DynamoDB stream of the table's changes, with this view; none by default."""
+    deletion_protection: bool = True
+    """DynamoDB refuses to delete the table while this is on, CloudFormation included."""
+
+    @model_validator(mode="after")
+    def _capacity(self) -> Table:
+        given = [f for f in ("read_capacity", "write_capacity") if getattr(self, f) is not None]
+        if self.billing == "provisioned":
+            missing = [f for f in ("read_capacity", "write_capacity") if f not in given]
+            if missing:
+                raise FieldErrors(
+                    [((f,), 'is required with billing = "provisioned"') for f in missing]
+                )
+        elif given:
+            raise FieldErrors(
+                [
+                    ((f,), 'is for billing = "provisioned"; on-demand tables have no capacity')
+                    for f in given
+                ]
+            )
+        if self.sort_key is not None and self.sort_key == self.partition_key:
+            raise FieldErrors.one(("sort_key",), "must differ from partition_key")
+        return self
+
+
+# --- data: queues ------------------------------------------------------------------------
+class Queue(_Model):
+    """An SQS queue of the application, one per account and region, encrypted with the
+    region's data key, with a dead-letter queue whose depth is part of the region's health.
+    """
+
+    consumer: str | None = None
+    """The function that consumes the queue (its `live` alias, through an event source
+    mapping); none: the queue is only sent to (or read by grants)."""
+    batch_size: Annotated[int, Field(ge=1, le=10000)] = 10
+    batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 0
+    """How long Lambda gathers messages before it invokes the consumer; at least 1 when
+    `batch_size` is over 10 (Lambda's rule)."""
+    maximum_concurrency: Annotated[int, Field(ge=2, le=1000)] = 10
+    """The most concurrent invocations the queue's messages may cause (2-1000)."""
+    max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 5
+    """Receives of a message before SQS moves it to the dead-letter queue."""
+    retention_days: Annotated[int, Field(ge=1, le=14)] = 4
+    """How long the queue keeps a message; the dead-letter queue keeps them 14 days."""
+
+    @model_validator(mode="after")
+    def _window(self) -> Queue:
+        # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+        if self.batch_size > 10 and self.batching_window_seconds < 1:
+            raise FieldErrors.one(
+                ("batching_window_seconds",),
+                f"must be at least 1 with batch_size = {self.batch_size}: Lambda requires a "
+                "batching window for batches of more than 10 messages",
+            )
+        return self
+
+
+# --- data: schedules ---------------------------------------------------------------------
+# EventBridge Scheduler's expressions: rate, cron (six fields) and one-time `at`.
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+SCHEDULE_RE = re.compile(
+    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)"
+    r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\)"
+    r"|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
+)
+
+
+class Schedule(_Model):
+    """An EventBridge Scheduler schedule that invokes a function's `live` alias, in every
+    account and region, with a retry policy and a dead-letter queue."""
+
+    function: str
+    """The function of the config the schedule invokes."""
+    expression: str
+    """`rate(5 minutes)`, `cron(0 3 * * ? *)` or `at(2030-01-01T00:00:00)`."""
+    timezone: str = "UTC"
+    """The IANA time zone of a cron or at expression."""
+    flexible_window_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
+    """0: invoke on time; more: any time within that many minutes (spreads load)."""
+    maximum_retry_attempts: Annotated[int, Field(ge=0, le=185)] = 3
+    maximum_event_age_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
+    """How long Scheduler retries an invocation before it sends it to the dead-letter queue."""
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not SCHEDULE_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a Scheduler expression: rate(<n> minutes|hours|days), "
+                "cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", value):
+            raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/Paris)")
+        return value
+
+
+def _data_names(value: dict[str, Any], what: str) -> dict[str, Any]:
+    """Tables, queues and schedules are named like functions: the name is part of an AWS
+    name (`<app>-<name>`) and of an environment variable (`TABLE_<NAME>`)."""
+    for name in value:
+        if not NAME_RE.match(name) or len(name) > 40:
+            raise ValueError(
+                f"{what} name {name!r} must be 2-40 lowercase letters, digits and hyphens, "
+                "starting with a letter"
+            )
+    return value
+
+
 class Config(_Model):
     """The whole deployment, as `deployment.toml` describes it."""
 
@@ -963,6 +1151,12 @@ class Config(_Model):
     extensions: list[str] = Field(default_factory=list)
     """Python modules that add to the templates (generator/extensions.py), relative to
     the config file and inside the project; applied in this order."""
+    tables: dict[str, Table] = Field(default_factory=dict)
+    """DynamoDB tables, `[tables.<name>]`: one per account and region."""
+    queues: dict[str, Queue] = Field(default_factory=dict)
+    """SQS queues, `[queues.<name>]`: one per account and region."""
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+    """EventBridge Scheduler schedules, `[schedules.<name>]`, in every account and region."""
 
     # The file it was read from; function sources are relative to its folder.
     _path: Path = PrivateAttr(default=Path(DEFAULT_CONFIG))
@@ -997,6 +1191,21 @@ class Config(_Model):
                     raise ValueError(problem)
         return _no_duplicates(value, "extension")
 
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, value: dict[str, Table]) -> dict[str, Table]:
+        return _data_names(value, "table")
+
+    @field_validator("queues")
+    @classmethod
+    def _queues(cls, value: dict[str, Queue]) -> dict[str, Queue]:
+        return _data_names(value, "queue")
+
+    @field_validator("schedules")
+    @classmethod
+    def _schedules(cls, value: dict[str, Schedule]) -> dict[str, Schedule]:
+        return _data_names(value, "schedule")
+
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         problems: list[tuple[Loc, str]] = []
@@ -1026,6 +1235,7 @@ class Config(_Model):
         problems += self._api_problems(owners)
         problems += self._domain_problems(owners)
         problems += self._centralization_problems()
+        problems += self._function_references()
         if problems:
             raise FieldErrors(problems)
         return self
@@ -1190,6 +1400,56 @@ class Config(_Model):
                     f"GET {path} is served by {route!r}, which needs a token "
                     f"(authorizer {access.authorizer!r}) that Route 53's health checkers do "
                     "not send: name a public path",
+                )
+            )
+        return problems
+
+    def _unknown(self, loc: Loc, name: str, what: str, known: list[str]) -> tuple[Loc, str]:
+        allowed = ", ".join(repr(k) for k in sorted(known)) or f"none: define a [{what}s.<name>]"
+        close = nearest(name, known)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return (loc, f"unknown {what} {name!r}{hint} (allowed: {allowed})")
+
+    def _function_references(self) -> list[tuple[Loc, str]]:
+        """Data blocks name functions, and functions name data blocks, by config name."""
+        problems: list[tuple[Loc, str]] = []
+        functions = list(self.functions)
+        for name, queue in self.queues.items():
+            if queue.consumer is not None and queue.consumer not in self.functions:
+                loc: Loc = ("queues", name, "consumer")
+                problems.append(self._unknown(loc, queue.consumer, "function", functions))
+        for name, schedule in self.schedules.items():
+            if schedule.function not in self.functions:
+                loc = ("schedules", name, "function")
+                problems.append(self._unknown(loc, schedule.function, "function", functions))
+        known = {"table": list(self.tables), "queue": list(self.queues)}
+        for name, function in self.functions.items():
+            seen: set[tuple[str, str]] = set()
+            for index, use in enumerate(function.uses):
+                kind, target = (
+                    ("table", use.table) if use.table is not None else ("queue", use.queue)
+                )
+                assert target is not None
+                loc = ("functions", name, "uses", index, kind)
+                if target not in known[kind]:
+                    problems.append(self._unknown(loc, target, kind, known[kind]))
+                elif (kind, target) in seen:
+                    problems.append((loc, f"{kind} {target!r} is used twice; give one access"))
+                seen.add((kind, target))
+                for variable in use.variables:
+                    if variable in function.environment:
+                        problems.append(
+                            (
+                                ("functions", name, "environment", variable),
+                                f"is set by uses ({kind} {target!r}); remove it here",
+                            )
+                        )
+        if self.schedules and "schedules" in self.queues:
+            problems.append(
+                (
+                    ("queues", "schedules"),
+                    "the name is taken: the schedules' dead-letter queue is "
+                    "<app>-schedules-dead-letters; name the queue otherwise",
                 )
             )
         return problems

@@ -5,16 +5,30 @@ The hook invokes the new version directly, once, the way it will be called, and 
 
 - ``CHECK_KIND=http`` (a function behind the HTTP API): a synthetic API Gateway HTTP API
   (payload 2.0) ``GET <HEALTH_PATH>`` event; it must answer ``EXPECTED_STATUS`` with a JSON body.
-- ``CHECK_KIND=invoke`` (a function without routes): the event ``{"preTrafficCheck": {...}}``;
-  it must return without a function error. The function should recognise the key and return
-  at once, doing nothing else.
+- ``CHECK_KIND=sqs`` (a queue's consumer): an SQS event of one record per consumed queue
+  (``CHECK_QUEUE_ARNS``), whose message carries the ``preTrafficCheck`` message attribute and
+  the body ``{"preTrafficCheck": {...}}``; it must return without a function error and not
+  report that message in ``batchItemFailures`` (the queue's trigger has
+  ``ReportBatchItemFailures``); a null or empty response is a success, as for Lambda.
+- ``CHECK_KIND=schedule`` (a scheduled function): the event its schedule sends
+  (``{"schedule", "scheduleArn", "scheduledTime", "executionId", "attemptNumber"}``) for each
+  of ``CHECK_SCHEDULES``, with the key ``preTrafficCheck`` added; it must return without a
+  function error.
+- ``CHECK_KIND=invoke`` (a function with none of these): the event
+  ``{"preTrafficCheck": {...}}``; it must return without a function error.
+
+A function recognises the marker and answers at once, without side effects. ``CHECK_KIND``
+may name several kinds, comma-separated (a routed function that also consumes a queue):
+the checks run one after another, and the first failure is the reason reported.
 
 It depends only on the standard library and boto3 (bundled in the Lambda runtime), so it ships
 as one file.
 
 Environment:
     TARGET_FUNCTION_ARN  qualified ARN of the new version (required), e.g. ``...:function:api:7``
-    CHECK_KIND           ``http`` (default) or ``invoke``
+    CHECK_KIND           ``http`` (default), ``sqs``, ``schedule``, ``invoke``; several: a,b
+    CHECK_QUEUE_ARNS     comma-separated ARNs of the queues whose trigger invokes the function (sqs)
+    CHECK_SCHEDULES      comma-separated ``name=<schedule ARN>``, the schedules invoking it
     HEALTH_PATH          path to probe (default ``/health``)
     EXPECTED_STATUS      HTTP status the probe must return (default ``200``)
     LOG_LEVEL            stdlib logging level name (default ``INFO``)
@@ -24,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -246,14 +261,145 @@ def check_invoke(lambda_client: Any, request_id: str) -> str:
     return f"{target_arn} answered the pre-traffic check event without error"
 
 
+def _invoke(lambda_client: Any, target_arn: str, event: dict[str, Any]) -> bytes:
+    """Invoke the new version with `event`; the raw payload, or HealthCheckError on a
+    function error."""
+    response = lambda_client.invoke(
+        FunctionName=target_arn,
+        InvocationType="RequestResponse",
+        Payload=json.dumps(event).encode(),
+    )
+    raw_payload: bytes = response["Payload"].read()
+    if response.get("FunctionError"):
+        raise HealthCheckError(f"function error {response['FunctionError']}: {raw_payload[:200]!r}")
+    return raw_payload
+
+
+def build_sqs_event(queue_arn: str, request_id: str) -> dict[str, Any]:
+    """An SQS event of one message, as Lambda's event source mapping delivers it, whose
+    message is the check: the ``preTrafficCheck`` message attribute and body.
+    https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+    """
+    body = json.dumps({PRE_TRAFFIC_CHECK: {"requestId": request_id}})
+    now_ms = str(int(time.time() * 1000))
+    return {
+        "Records": [
+            {
+                "messageId": f"{PRE_TRAFFIC_CHECK}-{request_id}",
+                "receiptHandle": PRE_TRAFFIC_CHECK,
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": now_ms,
+                    "SenderId": "codedeploy-traffic-hook",
+                    "ApproximateFirstReceiveTimestamp": now_ms,
+                },
+                "messageAttributes": {
+                    PRE_TRAFFIC_CHECK: {
+                        "stringValue": request_id,
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": "String",
+                    }
+                },
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": queue_arn.split(":")[3],
+            }
+        ]
+    }
+
+
+def check_sqs(lambda_client: Any, request_id: str, queue_arn: str) -> str:
+    """The new version takes the check message of `queue_arn` as its trigger delivers it,
+    and does not report it failed. Lambda's rule for a partial batch response: a null or
+    empty response, or an empty ``batchItemFailures``, is a complete success.
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
+    """
+    target_arn = _target_arn()
+    raw_payload = _invoke(lambda_client, target_arn, build_sqs_event(queue_arn, request_id))
+    try:
+        result = json.loads(raw_payload) if raw_payload.strip() else None
+    except ValueError:
+        raise HealthCheckError(f"response payload is not JSON: {raw_payload[:200]!r}") from None
+    if result not in (None, {}):
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        if not isinstance(failures, list):
+            raise HealthCheckError(
+                f"the response to the SQS check of {queue_arn} is not a batch response "
+                f"({{'batchItemFailures': [...]}}): {raw_payload[:200]!r}"
+            )
+        if failures:
+            raise HealthCheckError(
+                f"the function reported the check message of {queue_arn} as failed: {failures!r}"[
+                    :_MAX_REASON_CHARS
+                ]
+            )
+    return f"{target_arn} took the SQS check message of {queue_arn}"
+
+
+def build_schedule_event(name: str, schedule_arn: str, request_id: str) -> dict[str, Any]:
+    """What the schedule `name` sends (generator/stacks/app/schedules.py), filled in as
+    Scheduler would, with the check's marker."""
+    return {
+        "schedule": name,
+        "scheduleArn": schedule_arn,
+        "scheduledTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "executionId": f"{PRE_TRAFFIC_CHECK}-{request_id}",
+        "attemptNumber": "1",
+        PRE_TRAFFIC_CHECK: {"requestId": request_id},
+    }
+
+
+def check_schedule(lambda_client: Any, request_id: str, name: str, schedule_arn: str) -> str:
+    target_arn = _target_arn()
+    _invoke(lambda_client, target_arn, build_schedule_event(name, schedule_arn, request_id))
+    return f"{target_arn} answered the check event of schedule {name} without error"
+
+
+def _listed(variable: str) -> list[str]:
+    values = [v.strip() for v in os.environ.get(variable, "").split(",") if v.strip()]
+    if not values:
+        raise ValueError(f"{variable} is not set")
+    return values
+
+
+def _schedules() -> list[tuple[str, str]]:
+    found = []
+    for entry in _listed("CHECK_SCHEDULES"):
+        name, _, arn = entry.partition("=")
+        if not name or not arn.startswith("arn:"):
+            raise ValueError(f"CHECK_SCHEDULES entry is not name=schedule ARN: {entry!r}")
+        found.append((name, arn))
+    return found
+
+
+CHECK_KINDS = ("http", "sqs", "schedule", "invoke")
+
+
 def run_check(lambda_client: Any, request_id: str) -> str:
-    """The check this function's kind calls for (``CHECK_KIND``)."""
-    kind = os.environ.get("CHECK_KIND") or "http"
-    if kind == "http":
-        return check_health(lambda_client, request_id)
-    if kind == "invoke":
-        return check_invoke(lambda_client, request_id)
-    raise ValueError(f"CHECK_KIND must be 'http' or 'invoke', not {kind!r}")
+    """The checks this function's kinds call for (``CHECK_KIND``), one after another; the
+    first failure raises."""
+    kinds = [k.strip() for k in (os.environ.get("CHECK_KIND") or "http").split(",")]
+    unknown = [k for k in kinds if k not in CHECK_KINDS]
+    if unknown:
+        raise ValueError(
+            f"CHECK_KIND must name {', '.join(CHECK_KINDS)} (comma-separated), not {unknown[0]!r}"
+        )
+    reasons = []
+    for kind in kinds:
+        if kind == "http":
+            reasons.append(check_health(lambda_client, request_id))
+        elif kind == "sqs":
+            for queue_arn in _listed("CHECK_QUEUE_ARNS"):
+                reasons.append(check_sqs(lambda_client, request_id, queue_arn))
+        elif kind == "schedule":
+            for name, arn in _schedules():
+                reasons.append(check_schedule(lambda_client, request_id, name, arn))
+        else:
+            reasons.append(check_invoke(lambda_client, request_id))
+    return "; ".join(reasons)
 
 
 def handler(

@@ -25,7 +25,8 @@ FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
 # routeless functions, JWT authorizers, a custom domain, each pipeline source, the optional
 # administration role and alerts, each logging mode (the Firehose path, the centralization
-# rule) and subscription kind.
+# rule) and subscription kind, and every data block (tables, queues and their triggers,
+# schedules).
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
@@ -43,6 +44,9 @@ VARIANTS: tuple[dict[str, Any], ...] = (
             "hosted_zone_id": "Z0123456789EXAMPLE01",
             "hosted_zone_account": ACCOUNT,
         },
+        "tables": {"orders": {"partition_key": "pk"}},
+        "queues": {"jobs": {"consumer": "worker"}},
+        "schedules": {"nightly": {"function": "worker", "expression": "rate(1 day)"}},
     },
     {
         "targets": {

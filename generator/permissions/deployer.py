@@ -187,6 +187,12 @@ def statements(actions: Sequence[str], scope: Scope) -> list[Statement]:
         if action.endswith(":PassConnection"):
             # Granted on the one connection a pipeline uses, by the stack that knows it.
             continue
+        if action == "iam:CreateServiceLinkedRole":
+            # A service-linked role's path is /aws-service-role/<service>/, never the
+            # application's: a grant on its roles' path could not be used. A feature that
+            # needs one is granted it by name (the execution role's API Gateway statement).
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create-service-linked-role.html
+            continue
         if action == "iam:PassRole":
             pass_role = True
         elif iam_data.wildcard_only(action):

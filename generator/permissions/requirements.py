@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untyped, unused-ignore]
 
+from generator import vocabulary as names
 from generator.config import Config
 from generator.config.regions import opt_in
 from generator.permissions import iam_data
@@ -226,10 +227,24 @@ class World:
             "account_subscription": logging.firehose and logging.subscription == "account",
             "jwt_authorizers": bool(self.config.api.authorizers),
             "custom_domain": self.config.domain.name is not None,
+            "tables": bool(self.config.tables),
+            "queue_consumers": any(q.consumer for q in self.config.queues.values()),
+            "schedules": bool(self.config.schedules),
+            "table_readers": self._uses("table", ("read", "read-write")),
+            "table_writers": self._uses("table", ("write", "read-write")),
+            "queue_senders": self._uses("queue", ("send",)),
+            "queue_receivers": self._uses("queue", ("consume",)),
         }
         if name not in flags:
             raise RequirementError(f"unknown condition {when!r}")
         return flags[name] != negated
+
+    def _uses(self, kind: str, accesses: tuple[str, ...]) -> bool:
+        return any(
+            getattr(u, kind) is not None and u.access in accesses
+            for f in self.config.functions.values()
+            for u in f.uses
+        )
 
     def stack_name(self, file: str, account: str, region: str) -> str:
         """Home stacks by name; StackSet instances `StackSet-<set>-<uuid>` (StackSets
@@ -386,6 +401,11 @@ def _template_list(name: str, scope: Scope) -> list[str]:
         "account_policy_destinations": lambda r, s: _account_policies(r, "DestinationArn"),
         "account_policy_roles": lambda r, s: _account_policies(r, "RoleArn"),
         "deployment_group_alarms": _deployment_group_alarms,
+        "consumed_queues": _consumed_queues,
+        "read_tables": _used("table", ("read", "read-write")),
+        "written_tables": _used("table", ("write", "read-write")),
+        "sent_queues": _used("queue", ("send",)),
+        "received_queues": _used("queue", ("consume",)),
         "cloudformation_stacks": lambda r, s: _pipeline_actions(r, "CloudFormation", "StackName"),
         "stacksets": lambda r, s: _pipeline_actions(r, "CloudFormationStackSet", "StackSetName"),
         "approval_topics": lambda r, s: _pipeline_actions(r, "Manual", "NotificationArn"),
@@ -469,6 +489,39 @@ def _account_policies(resolver: Resolver, key: str) -> list[str]:
         document = json.loads(resolver.text(properties["PolicyDocument"]))
         if key in document:
             found.append(str(document[key]))
+    return sorted(found)
+
+
+def _used(kind: str, accesses: tuple[str, ...]) -> Callable[[Resolver, Scope], list[str]]:
+    """The tables or queues that the function `@` uses (`functions.<name>.uses`) with one
+    of `accesses`, by logical id."""
+
+    def read(resolver: Resolver, scope: Scope) -> list[str]:
+        function = scope.items["@"]
+        for key, spec in scope.world.config.functions.items():
+            if names.logical_id(key, "Function") == function:
+                return sorted(
+                    names.logical_id(str(getattr(u, kind)), kind)
+                    for u in spec.uses
+                    if getattr(u, kind) is not None and u.access in accesses
+                )
+        return []
+
+    return read
+
+
+def _consumed_queues(resolver: Resolver, scope: Scope) -> list[str]:
+    """The queues whose event source mappings invoke an alias of the function `@`."""
+    function = scope.items["@"]
+    found = []
+    for mapping in resolver.of_type("AWS::Lambda::EventSourceMapping"):
+        properties = resolver.properties(mapping)
+        alias = properties["FunctionName"].get("Ref")
+        if resolver.properties(alias)["FunctionName"] != {"Ref": function}:
+            continue
+        source = properties["EventSourceArn"].get("Fn::GetAtt", [None])[0]
+        if source in resolver.of_type("AWS::SQS::Queue"):
+            found.append(source)
     return sorted(found)
 
 

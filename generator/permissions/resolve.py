@@ -57,6 +57,7 @@ NAME_PROPERTIES: Final = {
     "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
     "AWS::CodePipeline::Pipeline": "Name",
     "AWS::Events::EventBus": "Name",
+    "AWS::DynamoDB::Table": "TableName",
     "AWS::Events::Rule": "Name",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::Role": "RoleName",
@@ -593,6 +594,7 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::CodeDeploy::DeploymentGroup": _name,
     "AWS::CodePipeline::Pipeline": _name,
     "AWS::Events::EventBus": _name,
+    "AWS::DynamoDB::Table": _name,
     "AWS::Events::Rule": _name,
     "AWS::IAM::ManagedPolicy": lambda r, k: (
         f"{r.base('iam', region=False)}policy{r.text(r.properties(k).get('Path', '/'))}"
@@ -601,6 +603,7 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::IAM::Role": _name,
     "AWS::KMS::Alias": _name,
     "AWS::KMS::Key": lambda r, k: stable_uuid(repr(r), r.placement.stack_name, k),
+    "AWS::Lambda::EventSourceMapping": lambda r, k: stable_uuid(repr(r), k),
     "AWS::KinesisFirehose::DeliveryStream": _name,
     "AWS::Lambda::Alias": lambda r, k: (
         f"{r.base('lambda')}function:{_function_name_of(r, k)}:{r.physical_name(k)}"
@@ -638,6 +641,10 @@ _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
     ("AWS::CodeBuild::Project", "Arn"): lambda r, k: f"{r.base('codebuild')}project/{_name(r, k)}",
     ("AWS::CodeConnections::Connection", "ConnectionArn"): lambda r, k: (
         f"{r.base('codeconnections')}connection/{stable_uuid(repr(r), k)}"
+    ),
+    ("AWS::DynamoDB::Table", "Arn"): lambda r, k: f"{r.base('dynamodb')}table/{_name(r, k)}",
+    ("AWS::DynamoDB::Table", "StreamArn"): lambda r, k: (
+        f"{r.base('dynamodb')}table/{_name(r, k)}/stream/2024-01-01T00:00:00.000"
     ),
     ("AWS::Events::EventBus", "Arn"): lambda r, k: f"{r.base('events')}event-bus/{_name(r, k)}",
     ("AWS::Events::EventBus", "Name"): _name,
@@ -698,6 +705,7 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
         f"{r.text(r.properties(k)['ApplicationName'])}/{_name(r, k)}"
     ),
     "AWS::CodePipeline::Pipeline": lambda r, k: f"{r.base('codepipeline')}{_name(r, k)}",
+    "AWS::DynamoDB::Table": _att("Arn"),
     "AWS::Events::EventBus": _att("Arn"),
     "AWS::Events::Rule": _att("Arn"),
     "AWS::IAM::ManagedPolicy": lambda r, k: r.ref(k),
@@ -706,6 +714,9 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::KMS::Key": _att("Arn"),
     "AWS::KinesisFirehose::DeliveryStream": _att("Arn"),
     "AWS::Lambda::Alias": lambda r, k: r.ref(k),
+    "AWS::Lambda::EventSourceMapping": lambda r, k: (
+        f"{r.base('lambda')}event-source-mapping:{r.ref(k)}"
+    ),
     "AWS::Lambda::Function": _function_arn,
     "AWS::Lambda::Permission": lambda r, k: f"{r.base('lambda')}function:{_function_name_of(r, k)}",
     "AWS::Lambda::Version": lambda r, k: r.ref(k),

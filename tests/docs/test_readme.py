@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args, get_origin
 
 from pydantic import BaseModel
 
-from generator.config.models import Config, Function
+from generator.config.models import Config
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -22,10 +23,15 @@ def model_keys(model: type[BaseModel], prefix: str) -> Iterator[str]:
         kind = field.annotation
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             yield from model_keys(kind, f"{prefix}{name}.")
-        elif name == "functions":
-            yield from model_keys(Function, "functions.<name>.")
+        elif get_origin(kind) is dict and _is_model(get_args(kind)[1]):
+            # `functions`, `tables`, ...: one section per name.
+            yield from model_keys(get_args(kind)[1], f"{prefix}{name}.<name>.")
         else:
             yield f"{prefix}{name}"
+
+
+def _is_model(kind: object) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
 
 
 def documented_keys() -> set[str]:

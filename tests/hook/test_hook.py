@@ -58,6 +58,8 @@ def hook_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HEALTH_PATH", raising=False)
     monkeypatch.delenv("EXPECTED_STATUS", raising=False)
     monkeypatch.delenv("CHECK_KIND", raising=False)
+    monkeypatch.delenv("CHECK_QUEUE_ARNS", raising=False)
+    monkeypatch.delenv("CHECK_SCHEDULES", raising=False)
 
 
 @pytest.fixture
@@ -520,5 +522,169 @@ def test_unknown_check_kind_fails_without_invoking(
     result = run()
 
     assert result["status"] == "Failed"
-    assert "CHECK_KIND must be 'http' or 'invoke'" in result["reason"]
+    assert "CHECK_KIND must name http, sqs, schedule, invoke" in result["reason"]
     lambda_stub.assert_no_pending_responses()
+
+
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:shop-jobs"
+SCHEDULE_ARN = f"arn:aws:scheduler:{REGION}:123456789012:schedule/shop-schedules/shop-nightly"
+
+
+def _expect_status(codedeploy_stub: Stubber, status: str) -> None:
+    codedeploy_stub.add_response(
+        "put_lifecycle_event_hook_execution_status",
+        {"lifecycleEventHookExecutionId": EXECUTION_ID},
+        status_params(status),
+    )
+
+
+@pytest.mark.parametrize("answer", [{"batchItemFailures": []}, None, {}])
+def test_a_queue_consumer_gets_an_sqs_event_carrying_the_check_marker(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch, answer
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "sqs")
+    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
+    lambda_stub.add_response("invoke", invoke_response(answer), INVOKE_PARAMS)
+    _expect_status(codedeploy_stub, "Succeeded")
+
+    result = run()
+
+    assert result["status"] == "Succeeded", result
+    (record,) = sent_payloads[0]["Records"]
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == QUEUE_ARN
+    assert record["awsRegion"] == REGION
+    assert record["messageAttributes"]["preTrafficCheck"]["stringValue"] == EXECUTION_ID
+    assert json.loads(record["body"]) == {"preTrafficCheck": {"requestId": EXECUTION_ID}}
+    codedeploy_stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            {"batchItemFailures": [{"itemIdentifier": f"preTrafficCheck-{EXECUTION_ID}"}]},
+            "reported the check message of " + QUEUE_ARN + " as failed",
+        ),
+        ({"processed": 1}, "is not a batch response"),
+    ],
+)
+def test_a_queue_consumer_that_fails_the_check_message_fails(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch, answer, reason
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "sqs")
+    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
+    lambda_stub.add_response("invoke", invoke_response(answer), INVOKE_PARAMS)
+    _expect_status(codedeploy_stub, "Failed")
+
+    result = run()
+
+    assert result["status"] == "Failed"
+    assert reason in result["reason"]
+
+
+def test_a_scheduled_function_gets_its_schedules_event_with_the_marker(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "schedule")
+    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    lambda_stub.add_response("invoke", invoke_response({"done": True}), INVOKE_PARAMS)
+    _expect_status(codedeploy_stub, "Succeeded")
+
+    result = run()
+
+    assert result["status"] == "Succeeded"
+    (event,) = sent_payloads
+    assert event["schedule"] == "nightly" and event["scheduleArn"] == SCHEDULE_ARN
+    assert event["preTrafficCheck"] == {"requestId": EXECUTION_ID}
+    assert {"scheduledTime", "executionId", "attemptNumber"} <= set(event)
+
+
+def test_a_scheduled_function_that_raises_on_its_check_fails(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "schedule")
+    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    lambda_stub.add_response(
+        "invoke",
+        invoke_response({"errorMessage": "x", "errorType": "E"}, "Unhandled"),
+        INVOKE_PARAMS,
+    )
+    _expect_status(codedeploy_stub, "Failed")
+
+    result = run()
+
+    assert result["status"] == "Failed" and "function error Unhandled" in result["reason"]
+
+
+def test_every_kind_of_a_function_is_checked_in_turn_and_the_first_failure_stops(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "http,sqs,schedule")
+    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
+    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    lambda_stub.add_response("invoke", invoke_response(HEALTHY), INVOKE_PARAMS)
+    lambda_stub.add_response(
+        "invoke",
+        invoke_response({"errorMessage": "x", "errorType": "E"}, "Unhandled"),
+        INVOKE_PARAMS,
+    )
+    _expect_status(codedeploy_stub, "Failed")
+
+    result = run()
+
+    assert result["status"] == "Failed"
+    assert len(sent_payloads) == 2 and "Records" in sent_payloads[1]
+    lambda_stub.assert_no_pending_responses()
+
+
+def test_a_consumer_without_its_queues_named_fails_without_invoking(
+    run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHECK_KIND", "sqs")
+    _expect_status(codedeploy_stub, "Failed")
+
+    result = run()
+
+    assert result["status"] == "Failed" and "CHECK_QUEUE_ARNS is not set" in result["reason"]
+
+
+class DirectLambdaClient:
+    """Invokes a handler in-process, as Lambda would with the hook's payload."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def invoke(self, **params: Any) -> dict[str, Any]:
+        result = self.handler(json.loads(params["Payload"]), None)
+        return invoke_response(result)
+
+
+def test_the_example_consumer_meets_the_contract_of_each_check(
+    hook_app: ModuleType, codedeploy_client: Any, codedeploy_stub: Stubber, monkeypatch
+) -> None:
+    from pathlib import Path
+
+    from tests.support import functions as support
+
+    jobs = support.load_module(
+        Path(__file__).resolve().parents[2] / "examples" / "functions" / "jobs" / "app.py",
+        "example_jobs_app",
+    )
+    monkeypatch.setenv("CHECK_KIND", "sqs,schedule")
+    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
+    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    _expect_status(codedeploy_stub, "Succeeded")
+
+    result = hook_app.handler(
+        HOOK_EVENT,
+        None,
+        lambda_client=DirectLambdaClient(jobs.handler),
+        codedeploy_client=codedeploy_client,
+    )
+
+    assert result["status"] == "Succeeded", result
+    # A real job message that fails is still reported, so the check is not vacuous.
+    bad = hook_app.build_sqs_event(QUEUE_ARN, "x")
+    bad["Records"][0]["messageAttributes"] = {}
+    assert jobs.handler(bad, None)["batchItemFailures"] == [{"itemIdentifier": "preTrafficCheck-x"}]

@@ -183,8 +183,7 @@ def test_a_dependency_of_a_dependency_must_be_pinned_too(tmp_path, wheels):
 def test_hashes_are_accepted_and_names_compared_as_pip_does(tmp_path):
     path = tmp_path / "requirements.txt"
     path.write_text(
-        "Tiny_Lib==1.0 --hash=sha256:ab \\\n    --hash=sha256:cd\n# a comment\n\n"
-        "other.pkg==2\n"
+        "Tiny_Lib==1.0 --hash=sha256:ab \\\n    --hash=sha256:cd\n# a comment\n\nother.pkg==2\n"
     )
     assert dependencies.pins(path, "r") == {"tiny-lib": "1.0", "other-pkg": "2"}
 

@@ -53,6 +53,29 @@ def _more_regions(raw: Raw) -> None:
     }
 
 
+def _data(raw: Raw) -> None:
+    """Every data block: a table, a queue a function consumes and one it does not, a
+    schedule of each function."""
+    raw["tables"] = {"orders": {"partition_key": "pk", "sort_key": "sk", "stream": "NEW_IMAGE"}}
+    raw["functions"]["worker"] = {
+        "source": "functions/worker",
+        "uses": [
+            {"table": "orders", "access": "read-write"},
+            {"queue": "outbox", "access": "consume"},
+        ],
+    }
+    raw["functions"]["api"]["uses"] = [
+        {"table": "orders", "access": "read"},
+        {"queue": "jobs", "access": "send"},
+    ]
+    raw["queues"] = {"jobs": {"consumer": "worker", "batch_size": 50, "batching_window_seconds": 5}}
+    raw["queues"]["outbox"] = {}
+    raw["schedules"] = {
+        "nightly": {"function": "worker", "expression": "cron(0 3 * * ? *)"},
+        "tick": {"function": "api", "expression": "rate(5 minutes)"},
+    }
+
+
 def _multi_account(raw: Raw) -> None:
     """Two target accounts, and an e-mail subscription to the alert topic."""
     raw["targets"].update(accounts=["111111111111", "222222222222"], central_account=CENTRAL)
@@ -133,6 +156,10 @@ ORG_PATHS = {a: (f"{ORG}/r-ab12/{ou}/",) for a, ou in MEMBERS.items()} | {
 SHAPES: dict[str, Shape] = {
     "reference": Shape(lambda raw: None, rq.Accounts(SINGLE, (SINGLE,))),
     "many-regions": Shape(_more_regions, rq.Accounts(SINGLE, (SINGLE,))),
+    "data": Shape(_data, rq.Accounts(SINGLE, (SINGLE,))),
+    "organization-data": Shape(
+        _both(_organization, _data), rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)
+    ),
     "multi-account": Shape(_multi_account, rq.Accounts(CENTRAL, ("111111111111", "222222222222"))),
     "organization": Shape(_organization, rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)),
     "long-names": Shape(_long_names, rq.Accounts(SINGLE, (SINGLE,))),

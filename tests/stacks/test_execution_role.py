@@ -24,8 +24,9 @@ RECORDED = {
     # 5: account-level subscription filter policies (logging.subscription = "account")
     5: "be77e759db24c00711c46394fa87b2cad28eebaf602dc938c66140cd6239a5ad",
     # 6: custom domains (ACM certificates, API Gateway domain names and mappings, Route 53
-    # records and health checks, API Gateway's service-linked role)
-    6: "870e80925dccf192d30593aad21bb25273dcc72a0e17e717e03bed1d7cb3bf59",
+    # records and health checks, API Gateway's service-linked role); data blocks (DynamoDB
+    # tables, SQS queues and their event source mappings, schedules)
+    6: "d7027bf38b56e1090e097107111eed542c27feb546c9d1d41e0b8d4fa01f83f7",
 }
 
 

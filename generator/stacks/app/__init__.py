@@ -17,13 +17,21 @@ from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
 from generator.blocks import parameters, policies, roles, version_check
+from generator.blocks.compat import EventSourceMapping, EventSourceScaling
 from generator.blocks.keys import Key
+from generator.blocks.queues import (
+    DEFAULT_VISIBILITY_SECONDS,
+    VISIBILITY_PER_FUNCTION_TIMEOUT,
+    Queue,
+)
 from generator.blocks.roles import Role
+from generator.blocks.tables import Table
 from generator.output.bundles import HOOK, Asset
 from generator.stacks.app import telemetry
 from generator.stacks.app.api import HttpApi
 from generator.stacks.app.domain import RegionalDomain
 from generator.stacks.app.function import FunctionParts
+from generator.stacks.app.schedules import Schedules
 from generator.stacks.base import Stack
 
 
@@ -39,8 +47,12 @@ class RegionalApp(Stack):
         "codedeploy_application",
         "deploy_role",
         "api",
+        "tables",
+        "queues",
         "functions",
         "domain",
+        "triggers",
+        "schedules",
         "log_subscription",
         "health",
         "event_forwarding",
@@ -160,6 +172,106 @@ class RegionalApp(Stack):
         return domain
 
     @cached_property
+    def data_key(self) -> Key:
+        """The key of this region's tables (and queues): one key for the application's
+        data in one account and region. A key per table would cost two resources each
+        (key and alias) and a monthly key charge each, and isolate nothing a role's grant
+        does not already confine: every use is through one service, for the table named
+        in the encryption context (blocks/tables.py)."""
+        return Key(
+            self.template,
+            "DataKey",
+            description=f"{self.app}: encrypts this region's tables and queues",
+            alias=f"{self.app}-app-data",
+        )
+
+    @cached_property
+    def tables(self) -> dict[str, Table]:
+        """Regional tables: each stack instance (account and region) has its own."""
+        return {
+            key: Table(
+                self.template,
+                names.logical_id(key, "table"),
+                name=names.table_name(self.app, key),
+                spec=spec,
+                key=self.data_key,
+            )
+            for key, spec in sorted(self.config.tables.items())
+        }
+
+    @cached_property
+    def queues(self) -> dict[str, Queue]:
+        """Regional queues, each with its dead-letter queue and the alarm on its depth."""
+        built = {}
+        for key, spec in sorted(self.config.queues.items()):
+            visibility = DEFAULT_VISIBILITY_SECONDS
+            if spec.consumer is not None:
+                timeout = self.config.functions[spec.consumer].timeout
+                visibility = (
+                    VISIBILITY_PER_FUNCTION_TIMEOUT * timeout + spec.batching_window_seconds
+                )
+            built[key] = Queue(
+                self.template,
+                names.logical_id(key, "queue"),
+                name=names.queue_name(self.app, key),
+                key=self.data_key,
+                max_receive_count=spec.max_receive_count,
+                retention_days=spec.retention_days,
+                visibility_seconds=visibility,
+            )
+        return built
+
+    @cached_property
+    def data_alarms(self) -> list[cw.Alarm]:
+        """The alarms of the data blocks, which count in the region's health."""
+        alarms = self.config.alarms
+        return [
+            queue.dead_letter_alarm(
+                names.logical_id(key, "dead", "letters", "alarm"),
+                alarm_name=names.alarm_name(self.app, f"queue-{key}", "dead-letters"),
+                period=alarms.period_seconds,
+                evaluation_periods=alarms.evaluation_periods,
+            )
+            for key, queue in self.queues.items()
+        ]
+
+    @cached_property
+    def triggers(self) -> None:
+        """Each consumed queue invokes its function's `live` alias, so a release's new
+        version takes its share of messages as CodeDeploy shifts the alias. A function that
+        returns the failed messages of a batch (`ReportBatchItemFailures`) has only those
+        retried; the concurrency cap keeps one queue from taking the account's pool.
+        https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
+        https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+        """
+        for key, spec in sorted(self.config.queues.items()):
+            if spec.consumer is None:
+                continue
+            queue, parts = self.queues[key], self.functions[spec.consumer]
+            queue.grant_trigger(parts.role, names.logical_id("trigger", key, "queue"))
+            self.template.add_resource(
+                EventSourceMapping(
+                    names.logical_id(key, "queue", "trigger"),
+                    EventSourceArn=queue.arn,
+                    FunctionName=Ref(parts.alias),
+                    BatchSize=spec.batch_size,
+                    MaximumBatchingWindowInSeconds=spec.batching_window_seconds,
+                    FunctionResponseTypes=["ReportBatchItemFailures"],
+                    ScalingConfig=EventSourceScaling(MaximumConcurrency=spec.maximum_concurrency),
+                    Enabled=True,
+                )
+            )
+
+    @cached_property
+    def schedules(self) -> Schedules | None:
+        if not self.config.schedules:
+            return None
+        schedules = Schedules(self)
+        for key, spec in sorted(self.config.schedules.items()):
+            schedules.add(key, self.functions[spec.function].alias)
+        return schedules
+
+    @cached_property
     def functions(self) -> dict[str, FunctionParts]:
         built = {key: FunctionParts(self, key) for key in self.config.function_names}
         for parts in built.values():
@@ -179,12 +291,15 @@ class RegionalApp(Stack):
         are alarms of this template, so it waits for them."""
         children = [a for parts in self.functions.values() for a in parts.alarms]
         children.append(self.api.error_rate_alarm)
+        children += self.data_alarms
+        if self.schedules is not None:
+            children.append(self.schedules.alarm)
         return self.template.add_resource(
             cw.CompositeAlarm(
                 "HealthAlarm",
                 AlarmName=names.health_alarm(self.app),
                 AlarmDescription=f"{self.app}: any alarm of the application in this region "
-                "(function errors, throttles and p99 duration, API 5xx rate).",
+                "(function errors, throttles and p99 duration, API 5xx rate, dead letters).",
                 AlarmRule=" OR ".join(f'ALARM("{a.AlarmName}")' for a in children),
                 ActionsEnabled=False,
                 DependsOn=[a.title for a in children],

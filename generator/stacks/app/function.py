@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from awacs import awslambda
 from awacs import codedeploy as codedeploy_actions
-from troposphere import GetAtt, Ref, Sub, codedeploy
+from troposphere import GetAtt, Join, Ref, Sub, codedeploy
 from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
@@ -106,7 +106,37 @@ class FunctionParts:
             statements=[policies.xray_write(), *self._granted()],
         )
         self.log_group.grant_write(role, "WriteOwnLogGroup")
+        self._grant_uses(role)
         return role
+
+    def _grant_uses(self, role: Role) -> None:
+        """Exactly each use's access level on its table or queue, and the key's use for it
+        (blocks/tables.py, blocks/queues.py)."""
+        for use in self.spec.uses:
+            if use.table is not None:
+                table = self.stack.tables[use.table]
+                table.grant(role, names.logical_id("uses", use.table, "table"), use.access)  # type: ignore[arg-type]
+            elif use.queue is not None:
+                queue = self.stack.queues[use.queue]
+                sid = names.logical_id("uses", use.queue, "queue")
+                if use.access == "send":
+                    queue.grant_send(role, sid)
+                else:
+                    queue.grant_consume(role, sid)
+
+    def _use_variables(self) -> dict[str, Any]:
+        """The names (and a queue's URL) of what the function uses, by environment."""
+        found: dict[str, Any] = {}
+        for use in self.spec.uses:
+            if use.table is not None:
+                (name,) = use.variables
+                found[name] = self.stack.tables[use.table].ref
+            elif use.queue is not None:
+                name, url = use.variables
+                queue = self.stack.queues[use.queue]
+                found[name] = queue.name_ref
+                found[url] = queue.url
+        return found
 
     def _granted(self) -> Iterator[Any]:
         for index, grant in enumerate(self.spec.permissions, start=1):
@@ -137,6 +167,7 @@ class FunctionParts:
                     "POWERTOOLS_SERVICE_NAME": self.name,
                     "POWERTOOLS_METRICS_NAMESPACE": app.name,
                     "POWERTOOLS_LOG_LEVEL": Ref(self.stack.log_level),
+                    **dict(sorted(self._use_variables().items())),
                     **dict(sorted(spec.environment.items())),
                 }
             ),
@@ -346,15 +377,33 @@ class FunctionParts:
         )
 
     def _check_variables(self) -> dict[str, Any]:
-        """An HTTP request to the health path for a routed function, else a direct
-        invocation with the check event (generator/hook/app.py has the contract)."""
+        """A check per way the function is called (generator/hook/app.py has the contract):
+        an HTTP request to the health path for a routed function, an SQS event per queue
+        it consumes, its schedule's event per schedule that invokes it; a direct
+        invocation with the check event for a function called none of these ways."""
+        config = self.stack.config
+        variables: dict[str, Any] = {"TARGET_FUNCTION_ARN": Ref(self.version)}
+        kinds = []
         if self.spec.routes:
-            return {
-                "TARGET_FUNCTION_ARN": Ref(self.version),
-                "CHECK_KIND": "http",
-                "HEALTH_PATH": self.spec.health_path,
-            }
-        return {"TARGET_FUNCTION_ARN": Ref(self.version), "CHECK_KIND": "invoke"}
+            kinds.append("http")
+            variables["HEALTH_PATH"] = self.spec.health_path
+        queues = [k for k, q in sorted(config.queues.items()) if q.consumer == self.key]
+        if queues:
+            kinds.append("sqs")
+            variables["CHECK_QUEUE_ARNS"] = Join(",", [self.stack.queues[q].arn for q in queues])
+        schedules = [k for k, s in sorted(config.schedules.items()) if s.function == self.key]
+        if schedules:
+            kinds.append("schedule")
+            group = names.schedule_group(self.stack.app)
+            variables["CHECK_SCHEDULES"] = Sub(
+                ",".join(
+                    f"{k}=arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:"
+                    f"${{AWS::AccountId}}:schedule/{group}/{names.schedule_name(self.stack.app, k)}"
+                    for k in schedules
+                )
+            )
+        variables["CHECK_KIND"] = ",".join(kinds or ["invoke"])
+        return dict(sorted(variables.items()))
 
     @cached_property
     def alias(self) -> lambda_.Alias:

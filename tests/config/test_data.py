@@ -1,0 +1,154 @@
+"""Config of the data blocks: tables, queues, schedules; errors that name the field and
+what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from generator import config as config_module
+from generator.config import ConfigError
+
+
+def _problems(write_config, edit) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        config_module.load(write_config(edit))
+    return caught.value.problems
+
+
+def _tables(**tables: Any):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["tables"] = tables
+
+    return edit
+
+
+def test_a_table_needs_only_its_partition_key(write_config) -> None:
+    config = config_module.load(write_config(_tables(orders={"partition_key": "pk"})))
+    table = config.tables["orders"]
+    assert (table.billing, table.deletion_protection, table.stream) == ("on-demand", True, None)
+
+
+def test_provisioned_billing_needs_both_capacities(write_config) -> None:
+    problems = _problems(
+        write_config, _tables(orders={"partition_key": "pk", "billing": "provisioned"})
+    )
+    assert any("tables.orders.read_capacity" in p and "provisioned" in p for p in problems)
+    assert any("tables.orders.write_capacity" in p for p in problems)
+
+
+def test_capacity_is_refused_on_demand(write_config) -> None:
+    problems = _problems(write_config, _tables(orders={"partition_key": "pk", "read_capacity": 5}))
+    assert any("tables.orders.read_capacity" in p and "on-demand" in p for p in problems)
+
+
+def test_a_bad_table_name_is_named(write_config) -> None:
+    problems = _problems(write_config, _tables(Orders={"partition_key": "pk"}))
+    assert any("tables" in p and "'Orders'" in p for p in problems)
+
+
+def test_an_unknown_table_key_gets_a_suggestion(write_config) -> None:
+    problems = _problems(write_config, _tables(orders={"partition_key": "pk", "sort_kye": "s"}))
+    assert any("tables.orders.sort_kye" in p and "sort_key" in p for p in problems)
+
+
+def _queues(**queues: Any):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["queues"] = queues
+
+    return edit
+
+
+def test_a_consumer_must_be_a_function_of_the_config(write_config) -> None:
+    path = write_config(_queues(jobs={"consumer": "wroker"}))
+    with pytest.raises(ConfigError) as caught:
+        config_module.load(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith("queues.jobs.consumer: unknown function 'wroker'"), problem
+    assert "(allowed: 'api')" in problem
+    assert str(path) in str(caught.value)
+
+
+def test_a_batch_over_ten_needs_a_batching_window(write_config) -> None:
+    problems = _problems(write_config, _queues(jobs={"consumer": "api", "batch_size": 11}))
+    assert any("queues.jobs.batching_window_seconds" in p and "at least 1" in p for p in problems)
+
+
+def test_maximum_concurrency_is_lambdas_range(write_config) -> None:
+    problems = _problems(write_config, _queues(jobs={"maximum_concurrency": 1}))
+    assert any("queues.jobs.maximum_concurrency" in p for p in problems)
+
+
+def _schedules(**schedules: Any):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["schedules"] = schedules
+
+    return edit
+
+
+def test_a_schedule_names_a_function_of_the_config(write_config) -> None:
+    problems = _problems(
+        write_config, _schedules(nightly={"function": "apo", "expression": "rate(1 day)"})
+    )
+    assert any(
+        p.startswith("schedules.nightly.function: unknown function 'apo'; did you mean 'api'?")
+        for p in problems
+    ), problems
+
+
+@pytest.mark.parametrize("expression", ["every day", "rate(one day)", "cron(0 3 * *)"])
+def test_a_schedule_expression_is_schedulers(write_config, expression: str) -> None:
+    problems = _problems(
+        write_config, _schedules(nightly={"function": "api", "expression": expression})
+    )
+    assert any("schedules.nightly.expression" in p and "rate(" in p for p in problems)
+
+
+def _uses(*uses: dict[str, Any], tables: Any = None, queues: Any = None):
+    def edit(raw: dict[str, Any]) -> None:
+        raw["tables"] = tables if tables is not None else {"orders": {"partition_key": "pk"}}
+        raw["queues"] = queues if queues is not None else {"jobs": {}}
+        raw["functions"]["api"]["uses"] = list(uses)
+
+    return edit
+
+
+def test_an_unknown_table_is_named_with_the_tables_allowed(write_config) -> None:
+    problems = _problems(write_config, _uses({"table": "order", "access": "read"}))
+    assert problems == [
+        "functions.api.uses.0.table: unknown table 'order'; did you mean 'orders'? "
+        "(allowed: 'orders')"
+    ]
+
+
+def test_an_unknown_queue_is_named_with_the_queues_allowed(write_config) -> None:
+    problems = _problems(
+        write_config, _uses({"queue": "jbos", "access": "send"}, queues={"jobs": {}, "mail": {}})
+    )
+    assert problems == [
+        "functions.api.uses.0.queue: unknown queue 'jbos'; did you mean 'jobs'? "
+        "(allowed: 'jobs', 'mail')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("use", "fragment"),
+    [
+        ({"table": "orders", "access": "send"}, "allowed: 'read', 'write', 'read-write'"),
+        ({"queue": "jobs", "access": "read"}, "allowed: 'send', 'consume'"),
+        ({"table": "orders", "queue": "jobs", "access": "read"}, "exactly one table or queue"),
+    ],
+)
+def test_an_access_level_must_fit_the_resource(write_config, use, fragment) -> None:
+    problems = _problems(write_config, _uses(use))
+    assert any(p.startswith("functions.api.uses.0.") and fragment in p for p in problems), problems
+
+
+def test_an_unknown_name_exits_2_and_names_the_file(write_config, capsys) -> None:
+    from generator.cli import main
+
+    path = write_config(_uses({"table": "nope", "access": "read"}))
+    assert main(["--config", str(path), "regions"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path.name}: functions.api.uses.0.table: unknown table 'nope'" in err
