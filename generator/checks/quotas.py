@@ -104,8 +104,9 @@ def _functions_advice(template: dict[str, Any]) -> str:
         what += (
             f", and {data} resources of tables, queues and schedules: a table costs "
             f"{TABLE_COST}, a queue {QUEUE_COST} and {TRIGGER_COST} more with a consumer, a "
-            f"schedule {SCHEDULE_COST}, and once {DATA_KEY_COST} for the data key and "
-            f"{SCHEDULES_SHARED_COST} for the schedules' group and dead letters"
+            f"schedule {SCHEDULE_COST} and a scheduled function {SCHEDULED_FUNCTION_COST}, "
+            f"and once {DATA_KEY_COST} for the data key and {SCHEDULES_SHARED_COST} for the "
+            "schedules' group and dead letters"
         )
     if "AWS::Logs::SubscriptionFilter" in kinds:
         return (
@@ -125,11 +126,13 @@ def _functions_advice(template: dict[str, Any]) -> str:
 # What each data block adds to app.json (README: Tables, Queues, Schedules).
 TABLE_COST, QUEUE_COST, TRIGGER_COST, SCHEDULE_COST = 1, 3, 1, 2
 DATA_KEY_COST, SCHEDULES_SHARED_COST = 2, 3
+SCHEDULED_FUNCTION_COST = 1  # where its failed invocations go
 DATA_TYPES = frozenset(
     {
         "AWS::DynamoDB::Table",
         "AWS::SQS::Queue",
         "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::EventInvokeConfig",
         "AWS::Scheduler::Schedule",
         "AWS::Scheduler::ScheduleGroup",
     }

@@ -717,6 +717,11 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
     "AWS::Lambda::EventSourceMapping": lambda r, k: (
         f"{r.base('lambda')}event-source-mapping:{r.ref(k)}"
     ),
+    # IAM authorizes PutFunctionEventInvokeConfig on the function, qualified by the alias.
+    "AWS::Lambda::EventInvokeConfig": lambda r, k: (
+        f"{r.base('lambda')}function:{_function_name_of(r, k)}:"
+        f"{r.text(r.properties(k)['Qualifier'])}"
+    ),
     "AWS::Lambda::Function": _function_arn,
     "AWS::Lambda::Permission": lambda r, k: f"{r.base('lambda')}function:{_function_name_of(r, k)}",
     "AWS::Lambda::Version": lambda r, k: r.ref(k),

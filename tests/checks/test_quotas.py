@@ -225,8 +225,8 @@ def test_a_wave_too_wide_for_its_filter_is_refused(write_config):
 
 def test_data_blocks_past_the_limit_are_counted_in_the_message(tmp_path, capsys):
     """28 functions fit alone; with a table, a consumed queue and a schedule (the data key
-    2, the table 1, the queue 4, the schedule 5) they do not, and the message says what the
-    data blocks cost."""
+    2, the table 1, the queue 4, the schedule 5 and its function's failure destination 1)
+    they do not, and the message says what the data blocks cost."""
     raw = tomllib.loads(functions_config(tmp_path, limits.FUNCTIONS_WITH_FILTERS))
     raw["tables"] = {"orders": {"partition_key": "pk"}}
     raw["queues"] = {"jobs": {"consumer": "f01"}}
@@ -236,7 +236,8 @@ def test_data_blocks_past_the_limit_are_counted_in_the_message(tmp_path, capsys)
     assert cli.main(["--config", str(path), "--no-cache"]) == 2
     err = capsys.readouterr().err
     assert (
-        f"app.json: 503 {OVER} (28 functions, and 12 resources of tables, queues and "
-        "schedules: a table costs 1, a queue 3 and 1 more with a consumer, a schedule 2, and "
-        "once 2 for the data key and 3 for the schedules' group and dead letters): " + FILTERS
+        f"app.json: 504 {OVER} (28 functions, and 13 resources of tables, queues and "
+        "schedules: a table costs 1, a queue 3 and 1 more with a consumer, a schedule 2 and a "
+        "scheduled function 1, and once 2 for the data key and 3 for the schedules' group and "
+        "dead letters): " + FILTERS
     ) in err

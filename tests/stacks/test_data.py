@@ -246,6 +246,26 @@ def test_a_schedule_role_invokes_only_its_alias_and_trusts_only_the_group(data_a
     assert set(statements) == {"InvokeLiveAlias", "SendDeadLetters", "SendDeadLettersKey"}
 
 
+def test_a_scheduled_functions_own_failures_reach_the_dead_letter_queue(data_app) -> None:
+    """Scheduler invokes asynchronously: a job that raises is retried by Lambda, then sent
+    to the live alias's on-failure destination, with the function's role."""
+    resources = data_app["Resources"]
+    configs = resources_of_type(data_app, "AWS::Lambda::EventInvokeConfig")
+    by_function = {c["Properties"]["FunctionName"]["Ref"]: c for c in configs.values()}
+    assert set(by_function) == {"WorkerFunction", "ApiFunction"}  # each scheduled function
+    for title, config in by_function.items():
+        properties = config["Properties"]
+        alias = title.removesuffix("Function") + "AliasLive"
+        assert properties["Qualifier"] == resources[alias]["Properties"]["Name"] == "live"
+        assert alias in config["DependsOn"]
+        assert properties["MaximumRetryAttempts"] == 2
+        destination = properties["DestinationConfig"]["OnFailure"]["Destination"]
+        assert destination == {"Fn::GetAtt": ["SchedulesDeadLetters", "Arn"]}
+        role = title.removesuffix("Function") + "Role"
+        sent = _statements(data_app, role)["SendFailedInvocations"]
+        assert sent["Action"] == ["sqs:SendMessage"] and sent["Resource"] == [destination]
+
+
 def test_uses_grant_exactly_each_access_level_on_exactly_that_resource(data_app) -> None:
     api = _statements(data_app, "ApiRole")
     read = api["UsesOrdersTable"]

@@ -269,6 +269,8 @@ class RegionalApp(Stack):
         schedules = Schedules(self)
         for key, spec in sorted(self.config.schedules.items()):
             schedules.add(key, self.functions[spec.function].alias)
+        for name in sorted({spec.function for spec in self.config.schedules.values()}):
+            schedules.keep_failures(self.functions[name])
         return schedules
 
     @cached_property

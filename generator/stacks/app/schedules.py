@@ -4,8 +4,12 @@ alias, so a release's canary takes its share of the invocations.
 Every schedule of the stack is in one schedule group of the application, and has a role
 of its own that may invoke only its function's alias; Scheduler assumes it with the
 account and the group as `aws:SourceAccount` and `aws:SourceArn`, as its confused-deputy
-guidance shows. An invocation that fails through the retries goes to the schedules'
-dead-letter queue, whose depth is part of the region's health.
+guidance shows. An invocation Scheduler cannot deliver through its retries goes to the
+schedules' dead-letter queue, whose depth is part of the region's health; so does one the
+function fails: Scheduler invokes Lambda asynchronously, and Lambda retries a failed
+asynchronous invocation itself, then sends it to the alias's on-failure destination.
+https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
@@ -30,6 +34,11 @@ from generator.blocks.queues import Queue
 
 if TYPE_CHECKING:
     from generator.stacks.app import RegionalApp
+    from generator.stacks.app.function import FunctionParts
+
+# Lambda's default for asynchronous invocations, written out (0-2).
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+MAXIMUM_RETRY_ATTEMPTS = 2
 
 # What the function receives: the schedule's name and Scheduler's context attributes,
 # which Scheduler fills in for each invocation of a templated target.
@@ -86,6 +95,24 @@ class Schedules:
             alarm_name=names.alarm_name(self.app, "schedules", "dead-letters"),
             period=alarms.period_seconds,
             evaluation_periods=alarms.evaluation_periods,
+        )
+
+    def keep_failures(self, function: FunctionParts) -> lambda_.EventInvokeConfig:
+        """The function's failed asynchronous invocations of its `live` alias (the
+        schedules' among them), after Lambda's own two retries, go to the schedules'
+        dead-letter queue; Lambda sends them with the function's role."""
+        self.dead_letters.grant_send(function.role, "SendFailedInvocations")
+        return self.template.add_resource(
+            lambda_.EventInvokeConfig(
+                f"{function.alias.title}FailedInvocations",
+                DependsOn=[function.alias.title],
+                FunctionName=Ref(function.function),
+                Qualifier=names.ALIAS,
+                MaximumRetryAttempts=MAXIMUM_RETRY_ATTEMPTS,
+                DestinationConfig=lambda_.DestinationConfig(
+                    OnFailure=lambda_.OnFailure(Destination=self.dead_letters.arn)
+                ),
+            )
         )
 
     def add(self, key: str, alias: lambda_.Alias) -> scheduler.Schedule:
