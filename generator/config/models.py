@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -852,13 +853,7 @@ class Pip(_Model):
     @field_validator("find_links")
     @classmethod
     def _folders(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        folders = _folders(info)
-        if folders is not None:
-            for folder in value:
-                problem = find_links_problem(folder, folders)
-                if problem:
-                    raise ValueError(problem)
-        return _no_duplicates(value, "folder")
+        return _paths(value, info, find_links_problem, "folder")
 
     @model_validator(mode="after")
     def _somewhere(self) -> Pip:
@@ -1183,13 +1178,7 @@ class Config(_Model):
     @field_validator("extensions")
     @classmethod
     def _extensions(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        folders = _folders(info)
-        if folders is not None:
-            for module in value:
-                problem = extension_problem(module, folders)
-                if problem:
-                    raise ValueError(problem)
-        return _no_duplicates(value, "extension")
+        return _paths(value, info, extension_problem, "extension")
 
     @field_validator("tables")
     @classmethod
@@ -1577,6 +1566,22 @@ def _check_retention(value: int) -> int:
             f"{', '.join(map(str, RETENTION_DAYS))}"
         )
     return value
+
+
+def _paths(
+    values: list[str],
+    info: ValidationInfo,
+    problem_of: Callable[[str, Folders], str | None],
+    what: str,
+) -> list[str]:
+    """Paths the config names, each checked on disk when it is loaded from a file."""
+    folders = _folders(info)
+    if folders is not None:
+        for value in values:
+            problem = problem_of(value, folders)
+            if problem:
+                raise ValueError(problem)
+    return _no_duplicates(values, what)
 
 
 def _no_duplicates(values: list[str], what: str) -> list[str]:

@@ -34,6 +34,18 @@ def run_cli(path: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[
     return code, capsys.readouterr().err
 
 
+def refused(
+    project: Path, out_dir: Path, capsys: pytest.CaptureFixture[str], raw: dict[str, Any]
+) -> str:
+    """The CLI's errors for `raw` written as the project's deployment.toml: exit 2, and the
+    output folder exactly as it was."""
+    before = tree_digest(out_dir)
+    code, err = run_cli(write_toml(project / "deployment.toml", raw), out_dir, capsys)
+    assert code == 2, err
+    assert tree_digest(out_dir) == before
+    return err
+
+
 def minimal(**function: Any) -> dict[str, Any]:
     """The smallest valid config: one function in `functions/api`, every other key defaulted."""
     return {"functions": {"api": {"source": "functions/api", **function}}}

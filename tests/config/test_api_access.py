@@ -3,12 +3,11 @@ and leaves templates/ as it was."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.config.support import minimal, run_cli, tree_digest, write_toml
+from tests.config.support import minimal, refused, write_toml
 
 USERS = {"issuer": "https://login.example.com", "audience": ["app"]}
 
@@ -17,14 +16,6 @@ def api_config(api: dict[str, Any], routes: list[str] | None = None) -> dict[str
     raw = minimal(routes=routes or ["GET /health", "GET /orders", "ANY /{proxy+}"])
     raw["api"] = api
     return raw
-
-
-def refused(project: Path, out_dir: Path, capsys, raw: dict[str, Any]) -> str:
-    before = tree_digest(out_dir)
-    code, err = run_cli(write_toml(project / "deployment.toml", raw), out_dir, capsys)
-    assert code == 2, err
-    assert tree_digest(out_dir) == before
-    return err
 
 
 def test_a_route_naming_an_unknown_authorizer(project, out_dir, capsys):

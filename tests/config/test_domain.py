@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from generator import config
-from tests.config.support import minimal, run_cli, tree_digest, write_toml
+from tests.config.support import minimal, refused, write_toml
 
 ZONE_ACCOUNT = "111122223333"
 OTHER = "444455556666"
@@ -25,14 +24,6 @@ def domain_config(targets: dict[str, Any] | None = None, **domain: Any) -> dict[
     if targets:
         raw["targets"] = targets
     return raw
-
-
-def refused(project: Path, out_dir: Path, capsys, raw: dict[str, Any]) -> str:
-    before = tree_digest(out_dir)
-    code, err = run_cli(write_toml(project / "deployment.toml", raw), out_dir, capsys)
-    assert code == 2, err
-    assert tree_digest(out_dir) == before
-    return err
 
 
 def test_the_zone_in_the_one_target_account_is_accepted(project):
