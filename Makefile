@@ -51,7 +51,7 @@ scan: $(CHECKOV_STAMP) $(STAMP) ## checkov over every committed environment's te
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation \
 	  $$(for t in $$($(GENERATOR) --all templates); do printf -- '-f %s ' $$t; done)
 
-bench: $(STAMP) ## Print the benchmark table: every goal of issue 14 beside its figure
+bench: $(STAMP) ## Print the benchmark tables: each speed goal beside its figure, functions per stack, plan, handlers
 	$(PY) -m bench
 
 plan: $(STAMP) ## What the current config would change against a git ref: make plan [REF=origin/main]

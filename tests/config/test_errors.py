@@ -327,7 +327,7 @@ def test_invalid_toml_names_the_line(
 
 
 def test_control_characters_reach_the_field_not_the_toml_parser(project: Path) -> None:
-    """tomli_w escapes what a hand-written writer emitted raw (issue 9: memory = '\\x7f')."""
+    """tomli_w escapes what a hand-written writer emitted raw (memory = '\\x7f')."""
     path = write_toml(project / "deployment.toml", {"functions": {"api": {"memory": "\x7f"}}})
     with pytest.raises(config.ConfigError) as caught:
         config.load(path)
