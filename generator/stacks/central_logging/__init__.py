@@ -33,7 +33,7 @@ from troposphere import cloudwatch as cw
 from troposphere import observabilityadmin as oa
 
 from generator import vocabulary as names
-from generator.blocks import keys, policies, principals
+from generator.blocks import keys, policies, principals, topics
 from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
 from generator.output.render import compact
@@ -257,23 +257,14 @@ class CentralLogging(Stack):
     def alerts(self) -> sns.Topic:
         """Deployment failures, stack rollbacks, drift, alarms and pipeline failures, on a
         topic; and this stack's own alarms."""
-        topic = self.template.add_resource(
-            sns.Topic(
-                "AlertTopic",
-                TopicName=names.alert_topic(self.app),
-                DisplayName=f"{self.app} alerts",
-                KmsMasterKeyId=self.key.arn,
-            )
+        topic = topics.encrypted_topic(
+            self.template,
+            "Alert",
+            names.alert_topic(self.app),
+            f"{self.app} alerts",
+            self.key,
+            self.config.logging.alert_email,
         )
-        if self.config.logging.alert_email:
-            self.template.add_resource(
-                sns.SubscriptionResource(
-                    "AlertEmailSubscription",
-                    TopicArn=Ref(topic),
-                    Protocol="email",
-                    Endpoint=self.config.logging.alert_email,
-                )
-            )
         failed_instances = rollout.failed_instances_rule(self.template, self.app, self.bus, topic)
         rule = self.template.add_resource(
             events.Rule(

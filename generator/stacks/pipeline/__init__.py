@@ -39,7 +39,7 @@ from troposphere import (
 )
 
 from generator import vocabulary as names
-from generator.blocks import buckets, policies, principals, roles
+from generator.blocks import buckets, policies, principals, roles, topics
 from generator.blocks.buckets import AccessLogBucket, Bucket
 from generator.blocks.keys import Key
 from generator.blocks.roles import Role
@@ -117,24 +117,14 @@ class ReleasePipeline(Stack):
         https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-service-role-permissions.html
         """
         self.key.delegate("sns", [kms_actions.GenerateDataKey, kms_actions.Decrypt])
-        topic = self.template.add_resource(
-            sns.Topic(
-                "ApprovalTopic",
-                TopicName=names.approvals_topic(self.app),
-                DisplayName=f"{self.app} approvals",
-                KmsMasterKeyId=self.key.arn,
-            )
+        return topics.encrypted_topic(
+            self.template,
+            "Approval",
+            names.approvals_topic(self.app),
+            f"{self.app} approvals",
+            self.key,
+            self.config.logging.alert_email,
         )
-        if self.config.logging.alert_email:
-            self.template.add_resource(
-                sns.SubscriptionResource(
-                    "ApprovalEmailSubscription",
-                    TopicArn=Ref(topic),
-                    Protocol="email",
-                    Endpoint=self.config.logging.alert_email,
-                )
-            )
-        return topic
 
     @cached_property
     def access_logs(self) -> AccessLogBucket:
