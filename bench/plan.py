@@ -10,13 +10,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.goals import GENERATE_ONLY
 from bench.measure import REPO_ROOT, Child, median_child, progress
 
 GOAL_S = 1.0
-GENERATE_ONLY = (
-    "import sys, pathlib; from generator.cli import load_config; "
-    "from generator.build import generate; generate(load_config(pathlib.Path(sys.argv[1])))"
-)
 
 
 @dataclass(frozen=True)
