@@ -19,7 +19,7 @@ from generator.checks import quotas
 from generator.config import Config
 from generator.output import bodies, bundles, dependencies, derived, render, stacksets
 from generator.output.layout import Layout, layout_of
-from generator.stacks import REGISTRY
+from generator.stacks import specs
 from generator.stacks.base import Inputs
 
 if TYPE_CHECKING:
@@ -117,11 +117,11 @@ def _rendered(
     texts: dict[str, str] = {}
     data: dict[str, dict[str, Any]] = {}
     origins: dict[str, dict[str, str]] = {}
-    for spec in REGISTRY:
+    for spec in specs(config):
         inputs = Inputs(
             layout=layout,
             bundles=found,
-            finished={name: data[name] for name in spec.needs},
+            finished={name: data[name] for name in spec.needs if name in data},
             coverage=coverage,
             file=spec.file,
             extensions=loaded,
@@ -156,12 +156,12 @@ def build(
     # Quotas first: a template over them is not worth linting.
     problems = [
         p
-        for spec in REGISTRY
+        for spec in specs(config)
         for p in quotas.problems(spec.file, result.data[spec.file], spec.delivery)
     ]
     if problems:
         raise BuildError(_attributed(result, problems))
-    for spec in REGISTRY:
+    for spec in specs(config):
         problems += checks.run(spec.file, result.data[spec.file])
     derived.save()  # what the checks asked of IAM's data
     if run_lint:
@@ -184,6 +184,6 @@ def _lint(config: Config, result: Build, cache: Path | None, workers: Workers | 
 
     jobs = [
         lint.Job.of(spec.file, result.files[spec.file], spec.lint_regions(config))
-        for spec in REGISTRY
+        for spec in specs(config)
     ]
     return [str(f) for f in lint.lint_all(jobs, lint.Cache(cache), pool=workers)]

@@ -69,6 +69,12 @@ def table_name(app: str, table: str) -> str:
     return f"{app}-{table}"
 
 
+def global_data_key_alias(app: str) -> str:
+    """The alias (without `alias/`) of each region's key for the global tables' replicas:
+    the data stack and the app stacks find the key by it, in every region."""
+    return f"{app}-global-data"
+
+
 def queue_name(app: str, queue: str) -> str:
     return f"{app}-{queue}"
 

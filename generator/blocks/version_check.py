@@ -25,7 +25,7 @@ from generator.vocabulary import STACKSET_EXECUTION_ROLE
 # Raise this whenever the role's permissions change: a regional template of version N
 # deploys only with a role of version N or later. tests/stacks/test_execution_role.py
 # fails when the permissions change and this does not.
-VERSION = 6
+VERSION = 7
 CHECK_TYPE = "AWS::SSM::Parameter"
 CHECK_TITLE = "ExecutionRoleVersionCheck"
 

@@ -996,10 +996,11 @@ StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"
 
 
 class Table(_Model):
-    """A DynamoDB table of the application, one per account and region (a regional table:
-    each stack instance has its own; see the README for why not a global table).
+    """A DynamoDB table of the application: a regional table, one per account and region
+    (each stack instance has its own), or a global table, one table with a replica in
+    every target region (see the README for which to pick when).
 
-    Always: point-in-time recovery, server-side encryption with the region's data key,
+    Always: point-in-time recovery, server-side encryption with a customer managed key,
     deletion protection, and kept when removed from the config (`DeletionPolicy: Retain`).
     """
 
@@ -1020,6 +1021,38 @@ class Table(_Model):
     """A DynamoDB stream of the table's changes, with this view; none by default."""
     deletion_protection: bool = True
     """DynamoDB refuses to delete the table while this is on, CloudFormation included."""
+    replication: Literal["regional", "global"] = "regional"
+    """`global`: one table replicated to every target region, owned by `data.json` in the
+    home region; fixed once the table exists."""
+
+    @property
+    def is_global(self) -> bool:
+        return self.replication == "global"
+
+    @model_validator(mode="after")
+    def _global(self) -> Table:
+        """A global table's stream "must" be given once it has more than one replica and
+        cannot change after; its billing mode is every replica's, and provisioned
+        replicas need auto scaling settings this block does not write.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-globaltable-streamspecification.html
+        """
+        if not self.is_global:
+            return self
+        problems: list[tuple[Loc, str]] = []
+        if self.stream is None:
+            problems.append(
+                (
+                    ("stream",),
+                    'is required with replication = "global" (DynamoDB replicates through '
+                    "it): NEW_AND_OLD_IMAGES, NEW_IMAGE, OLD_IMAGE or KEYS_ONLY; it cannot "
+                    "change once the table has two replicas",
+                )
+            )
+        if self.billing != "on-demand":
+            problems.append((("billing",), 'must be "on-demand" with replication = "global"'))
+        if problems:
+            raise FieldErrors(problems)
+        return self
 
     @model_validator(mode="after")
     def _capacity(self) -> Table:
@@ -1225,6 +1258,7 @@ class Config(_Model):
         problems += self._domain_problems(owners)
         problems += self._centralization_problems()
         problems += self._function_references()
+        problems += self._global_table_problems()
         if problems:
             raise FieldErrors(problems)
         return self
@@ -1391,6 +1425,53 @@ class Config(_Model):
                     "not send: name a public path",
                 )
             )
+        return problems
+
+    @property
+    def global_tables(self) -> dict[str, Table]:
+        """The tables replicated to every target region, by name."""
+        return {name: t for name, t in sorted(self.tables.items()) if t.is_global}
+
+    def _global_table_problems(self) -> list[tuple[Loc, str]]:
+        """A global table is one stack in one region (the home region, where the pipeline
+        runs it) whose replicas are the target regions, in the one account the app runs
+        in: "each global table is controlled by a single stack, in a single region", whose
+        replicas "must contain ... the region where the stack defining the global table is
+        deployed". Replicas in other accounts are each one account's only replica, which
+        is not every account in every region.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-globaltable.html
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_MA_HowItWorks.html
+        """
+        problems: list[tuple[Loc, str]] = []
+        targets, home = self.targets, self.application.home_region
+        for name in self.global_tables:
+            loc: Loc = ("tables", name, "replication")
+            if targets.organizational_units:
+                problems.append(
+                    (
+                        loc,
+                        '"global" needs the app in one account, but '
+                        "targets.organizational_units deploys it to every account of the OUs; "
+                        'use replication = "regional"',
+                    )
+                )
+            elif len(targets.accounts) > 1:
+                problems.append(
+                    (
+                        loc,
+                        f'"global" needs the app in one account, but targets.accounts names '
+                        f"{len(targets.accounts)} ({', '.join(targets.accounts)}); use "
+                        'replication = "regional"',
+                    )
+                )
+            if home not in targets.regions:
+                problems.append(
+                    (
+                        loc,
+                        f'"global" tables live in the home region ({home}), which holds one '
+                        "replica like every target region: add it to targets.regions",
+                    )
+                )
         return problems
 
     def _unknown(self, loc: Loc, name: str, what: str, known: list[str]) -> tuple[Loc, str]:

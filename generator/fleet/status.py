@@ -15,6 +15,7 @@ from typing import Any
 
 from generator import vocabulary as names
 from generator.config import Config
+from generator.stacks import stack_sets
 
 COLUMNS = (
     "stack set",
@@ -58,7 +59,7 @@ def rows(
     """`lambdas(account, region)` gives a Lambda client there, or None when the caller
     cannot read that account."""
     found = []
-    for stack in ("app", "bootstrap"):
+    for stack in stack_sets(config):
         name = names.stack_set(config.application.name, stack)
         pages = cloudformation.get_paginator("list_stack_instances").paginate(StackSetName=name)
         for page in pages:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.checks import lint
+from generator.checks import lint, replicas
 from generator.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE, Failure, config_layout, load_config
 from generator.output import derived, samconfig, stamp
 from generator.output.layout import Layout, committed
@@ -156,6 +156,12 @@ def _environment(
     except (BundleError, ExtensionError) as exc:
         raise Failure(f"templates not written; {exc}") from None
     out = args.out or layout.at(layout.templates)
+    refused = replicas.problems(config, replicas.last_release(out), result.data)
+    if refused:
+        lines = "\n".join(f"  {problem}" for problem in refused)
+        raise Failure(
+            f"templates not written; the tables of {shown(out)}/ cannot change this way:\n" + lines
+        )
     assets = args.assets or layout.at(layout.assets)
     return Environment(layout, config, result, out, assets)
 

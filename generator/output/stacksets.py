@@ -83,6 +83,7 @@ def _stack_set(
 def files(config: Config) -> dict[str, Any]:
     """Relative path under templates/ -> JSON document (an object, or a parameter list)."""
     app = config.application.name
+    home = config.application.home_region
     targets = config.targets
     out: dict[str, Any] = {}
     # The bootstrap lives in the central account, always self-managed from there.
@@ -119,6 +120,21 @@ def files(config: Config) -> dict[str, Any]:
             "ParameterOverrides": _parameters({"LogLevel": level}),
             "OperationPreferences": _preferences(config, [region]),
         }
+    # Global tables: each region's key, then the tables in the home region, before the app.
+    if config.global_tables:
+        for stack, description, regions in (
+            ("data-keys", "the global tables' key of every region", list(targets.regions)),
+            ("data", "the global tables, a replica in every region", [home]),
+        ):
+            out[f"stacksets/{stack}.stack-set.json"] = _stack_set(
+                config, stack, f"{app}: {description}", {}
+            )
+            out[f"stacksets/{stack}.instances.json"] = {
+                "StackSetName": naming.stack_set(app, stack),
+                "Regions": regions,
+                **_targets(config, central=False),
+                "OperationPreferences": _preferences(config, regions),
+            }
     # Parameter files of the StackSets themselves, which the pipeline's actions read.
     out["params/bootstrap.json"] = _parameters(bootstrap_parameters(config))
     out["params/app.json"] = _parameters(app_parameters(config))

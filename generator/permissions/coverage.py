@@ -25,10 +25,11 @@ FUNCTION = {"source": "src", "routes": ["GET /health"]}
 # Together these switch every feature on: account and organization targets, routed and
 # routeless functions, JWT authorizers, a custom domain, each pipeline source, the optional
 # administration role and alerts, each logging mode (the Firehose path, the centralization
-# rule) and subscription kind, and every data block (tables, queues and their triggers,
-# schedules).
+# rule) and subscription kind, and every data block (regional and global tables, queues
+# and their triggers, schedules).
 VARIANTS: tuple[dict[str, Any], ...] = (
     {
+        "application": {"home_region": "us-east-1"},
         "targets": {"regions": ["us-east-1"], "accounts": [ACCOUNT], "central_account": CENTRAL},
         "logging": {"alert_email": "alerts@example.com"},
         "functions": {
@@ -44,7 +45,10 @@ VARIANTS: tuple[dict[str, Any], ...] = (
             "hosted_zone_id": "Z0123456789EXAMPLE01",
             "hosted_zone_account": ACCOUNT,
         },
-        "tables": {"orders": {"partition_key": "pk"}},
+        "tables": {
+            "orders": {"partition_key": "pk"},
+            "ledger": {"partition_key": "pk", "replication": "global", "stream": "KEYS_ONLY"},
+        },
         "queues": {"jobs": {"consumer": "worker"}},
         "schedules": {"nightly": {"function": "worker", "expression": "rate(1 day)"}},
     },

@@ -82,6 +82,8 @@ def make_plan(old: dict[str, str], new: dict[str, str], templates: list[str]) ->
     plan = Plan(rollout=rollout.diff(old, new))
     changed_parameters = plan.rollout.changed_parameters()
     for name in templates:
+        if name not in old and name not in new:
+            continue  # a template this config never had
         before = json.loads(old[name]) if name in old else {}
         after = json.loads(new[name]) if name in new else {}
         plan.templates[name] = resources.diff(before, after, changed_parameters)

@@ -11,6 +11,7 @@ from typing import Any
 
 from generator import vocabulary as names
 from generator.config import Config
+from generator.stacks import stack_sets
 
 
 class SourceError(Exception):
@@ -80,7 +81,14 @@ class Fleet:
 # What `live` reads: the templates the pipeline deploys. The StackSet execution role is
 # deployed by hand in each target account, so a live plan leaves it out rather than
 # report it as new on every release.
-LIVE_TEMPLATES = ("app.json", "bootstrap.json", "logging.json", "pipeline.json")
+LIVE_TEMPLATES = (
+    "app.json",
+    "bootstrap.json",
+    "data-keys.json",
+    "data.json",
+    "logging.json",
+    "pipeline.json",
+)
 
 
 def live(config: Config, session: Any) -> Fleet:
@@ -94,7 +102,7 @@ def live(config: Config, session: Any) -> Fleet:
         cloudformation = session.client(
             "cloudformation", region_name=config.application.home_region
         )
-        for stack in ("app", "bootstrap"):
+        for stack in stack_sets(config):
             _stack_set(cloudformation, config, stack, fleet)
         for stack in ("logging", "pipeline"):
             _home_stack(cloudformation, config, stack, fleet)

@@ -13,6 +13,7 @@ reading the table (the Makefile's and the hooks' `templates` command) loads none
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -22,6 +23,10 @@ from generator.checks.quotas import INLINE, PIPELINE_PATH, Delivery
 if TYPE_CHECKING:
     from generator.config import Config
     from generator.stacks.base import Stack
+
+
+def _always(config: Config) -> bool:
+    return True
 
 
 class Placement(Enum):
@@ -36,7 +41,11 @@ class Spec:
     builder: str  # "module:Class" of the stack that builds it
     runs_in: Placement
     delivery: Delivery
-    needs: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # of those the config has (see `wanted`)
+    # The stack set that deploys it (`<app>-<stack_set>`); None: a stack of its own.
+    stack_set: str | None = None
+    # Whether the config has this template at all: most are always there.
+    wanted: Callable[[Config], bool] = _always
 
     @property
     def stack(self) -> type[Stack]:
@@ -44,6 +53,11 @@ class Spec:
         module, name = self.builder.split(":")
         found: type[Stack] = getattr(importlib.import_module(module), name)
         return found
+
+    @property
+    def optional(self) -> bool:
+        """Only some configs have it."""
+        return self.wanted is not _always
 
     @property
     def regional(self) -> bool:
@@ -57,13 +71,41 @@ class Spec:
         return [config.application.home_region]
 
 
+def _has_global_tables(config: Config) -> bool:
+    return bool(config.global_tables)
+
+
 REGISTRY: tuple[Spec, ...] = (
-    Spec("app.json", "generator.stacks.app:RegionalApp", Placement.TARGET_REGIONS, PIPELINE_PATH),
+    Spec(
+        "app.json",
+        "generator.stacks.app:RegionalApp",
+        Placement.TARGET_REGIONS,
+        PIPELINE_PATH,
+        stack_set="app",
+    ),
     Spec(
         "bootstrap.json",
         "generator.stacks.bootstrap:Bootstrap",
         Placement.TARGET_REGIONS,
         PIPELINE_PATH,
+        stack_set="bootstrap",
+    ),
+    # Global tables: each region's replica key first, then the tables, in the app account.
+    Spec(
+        "data-keys.json",
+        "generator.stacks.data:DataKeys",
+        Placement.TARGET_REGIONS,
+        PIPELINE_PATH,
+        wanted=_has_global_tables,
+        stack_set="data-keys",
+    ),
+    Spec(
+        "data.json",
+        "generator.stacks.data:GlobalTables",
+        Placement.HOME_REGION,
+        PIPELINE_PATH,
+        wanted=_has_global_tables,
+        stack_set="data",
     ),
     Spec(
         "logging.json",
@@ -76,7 +118,7 @@ REGISTRY: tuple[Spec, ...] = (
         "generator.stacks.execution_role:ExecutionRole",
         Placement.EVERY_ACCOUNT,
         INLINE,
-        needs=("app.json", "bootstrap.json"),
+        needs=("app.json", "bootstrap.json", "data-keys.json", "data.json"),
     ),
     Spec(
         "pipeline.json",
@@ -87,3 +129,13 @@ REGISTRY: tuple[Spec, ...] = (
     ),
 )
 BY_FILE = {spec.file: spec for spec in REGISTRY}
+
+
+def specs(config: Config) -> tuple[Spec, ...]:
+    """The templates `config` has, in the registry's order."""
+    return tuple(spec for spec in REGISTRY if spec.wanted(config))
+
+
+def stack_sets(config: Config) -> tuple[str, ...]:
+    """The stack sets `config` has (`<app>-<name>`), by short name."""
+    return tuple(spec.stack_set for spec in specs(config) if spec.stack_set)

@@ -25,6 +25,7 @@ from awacs.aws import (
     Action,
     Allow,
     Condition,
+    ForAnyValueStringEquals,
     Principal,
     Statement,
     StringEquals,
@@ -37,11 +38,31 @@ from generator import vocabulary as names
 from generator.blocks import policies
 from generator.blocks.layers import powertools_layer_access
 from generator.blocks.roles import Role
+from generator.blocks.tables import DYNAMODB_ANY_REGION, REPLICA_KEY_USE
 from generator.blocks.version_check import CHECK_TITLE, VERSION, check_parameter
 from generator.permissions import coverage, deployer, iam_data
 from generator.stacks.base import Stack
 
-APIGATEWAY_SLR_SERVICE = "ops.apigateway.amazonaws.com"
+# Resource type -> (service, role) of the service-linked role its creation may make:
+# - "When you create a Regional custom domain name ... with an ACM certificate, API
+#   Gateway creates a service-linked role in your account" (the resource schemas do not
+#   list the call);
+#   https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-regional-api-custom-domain-create.html
+#   https://docs.aws.amazon.com/apigateway/latest/developerguide/using-service-linked-roles.html
+# - "Amazon DynamoDB automatically creates the AWSServiceRoleForDynamoDBReplication
+#   service-linked role (SLR) when you create your first global table" (the type's create
+#   handler lists iam:CreateServiceLinkedRole).
+#   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html
+SERVICE_LINKED_ROLES = {
+    "AWS::ApiGatewayV2::DomainName": (
+        "ops.apigateway.amazonaws.com",
+        "AWSServiceRoleForAPIGateway",
+    ),
+    "AWS::DynamoDB::GlobalTable": (
+        "replication.dynamodb.amazonaws.com",
+        "AWSServiceRoleForDynamoDBReplication",
+    ),
+}
 
 
 class ExecutionRole(Stack):
@@ -119,6 +140,7 @@ class ExecutionRole(Stack):
                 *powertools_layer_access(),
                 *self._central_resources(),
                 *self._service_linked_roles(deployed),
+                *self._global_data_keys(),
             ],
             description="StackSets' own needs, and the resource schemas of every resource "
             "type the regional templates can hold",
@@ -227,27 +249,43 @@ class ExecutionRole(Stack):
         ]
 
     def _service_linked_roles(self, deployed: list[dict[str, Any]]) -> list[Statement]:
-        """ "When you create a Regional custom domain name ... with an ACM certificate, API
-        Gateway creates a service-linked role in your account" (AWSServiceRoleForAPIGateway,
-        trusted by ops.apigateway.amazonaws.com), on the caller's behalf: the one role, for
-        the one service. The resource schemas do not list the call.
-        https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-regional-api-custom-domain-create.html
-        https://docs.aws.amazon.com/apigateway/latest/developerguide/using-service-linked-roles.html
+        """The service-linked roles that a service creates on the deployer's behalf the
+        first time a resource type is created in the account: each role, for its one
+        service (the deployer statements grant no `iam:CreateServiceLinkedRole`).
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create-service-linked-role.html
         """
         kinds = {r["Type"] for t in deployed for r in t.get("Resources", {}).values()}
-        if "AWS::ApiGatewayV2::DomainName" not in kinds:
-            return []
         return [
             policies.allow(
-                "CreateApiGatewayServiceLinkedRole",
+                f"Create{role}",
                 [iam_actions.CreateServiceLinkedRole],
                 [
                     Sub(
                         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/"
-                        f"{APIGATEWAY_SLR_SERVICE}/AWSServiceRoleForAPIGateway"
+                        f"{service}/{role}"
                     )
                 ],
-                StringEquals({"iam:AWSServiceName": APIGATEWAY_SLR_SERVICE}),
+                StringEquals({"iam:AWSServiceName": service}),
+            )
+            for kind, (service, role) in sorted(SERVICE_LINKED_ROLES.items())
+            if kind in kinds
+        ]
+
+    def _global_data_keys(self) -> list[Statement]:
+        """Creating a replica, DynamoDB uses its region's key on the deployer's behalf,
+        from whichever region the data stack runs in: the key use DynamoDB requires, on
+        the keys that carry the global data key's alias (blocks/tables.py)."""
+        if "data-keys.json" not in self.inputs.finished:
+            return []
+        return [
+            policies.allow(
+                "UseGlobalDataKeysThroughDynamoDB",
+                REPLICA_KEY_USE,
+                [Sub("arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*")],
+                StringLike({"kms:ViaService": DYNAMODB_ANY_REGION}),
+                ForAnyValueStringEquals(
+                    {"kms:ResourceAliases": f"alias/{names.global_data_key_alias(self.app)}"}
+                ),
             )
         ]
 

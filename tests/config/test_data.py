@@ -152,3 +152,64 @@ def test_an_unknown_name_exits_2_and_names_the_file(write_config, capsys) -> Non
     assert main(["--config", str(path), "regions"]) == 2
     err = capsys.readouterr().err
     assert f"{path.name}: functions.api.uses.0.table: unknown table 'nope'" in err
+
+
+GLOBAL = {"partition_key": "pk", "replication": "global", "stream": "NEW_AND_OLD_IMAGES"}
+
+
+def test_a_global_table_needs_a_stream_and_on_demand_billing(write_config) -> None:
+    problems = _problems(
+        write_config,
+        _tables(
+            ledger={
+                "partition_key": "pk",
+                "replication": "global",
+                "billing": "provisioned",
+                "read_capacity": 1,
+                "write_capacity": 1,
+            }
+        ),
+    )
+    assert any(p.startswith("tables.ledger.stream: is required") for p in problems)
+    assert any('tables.ledger.billing: must be "on-demand"' in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "targets, message",
+    [
+        (
+            {"accounts": ["111111111111", "222222222222"], "central_account": "333333333333"},
+            "targets.accounts names 2",
+        ),
+        (
+            {
+                "organizational_units": ["ou-ab12-11111111"],
+                "organization_id": "o-a1b2c3d4e5",
+                "permission_model": "SERVICE_MANAGED",
+                "central_account": "333333333333",
+            },
+            "targets.organizational_units",
+        ),
+        ({"regions": ["us-east-1"], "waves": [["us-east-1"]]}, "add it to targets.regions"),
+    ],
+)
+def test_a_global_table_lives_in_one_account_and_the_home_region(
+    write_config, targets, message
+) -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["tables"] = {"ledger": dict(GLOBAL)}
+        raw["targets"].update(targets)
+
+    problems = _problems(write_config, edit)
+    assert [p for p in problems if p.startswith("tables.ledger.replication:")], problems
+    assert any(message in p for p in problems), problems
+
+
+def test_a_global_table_in_one_named_account_is_accepted(write_config) -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["tables"] = {"ledger": dict(GLOBAL)}
+        raw["targets"].update(accounts=["111111111111"], central_account="333333333333")
+
+    config = config_module.load(write_config(edit))
+    assert list(config.global_tables) == ["ledger"]
+    assert config.tables["ledger"].is_global

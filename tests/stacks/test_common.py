@@ -22,6 +22,10 @@ def tagged(tmp_path_factory):
 
     raw = json.loads(json.dumps(REFERENCE))
     raw["application"]["tags"] = TAGS
+    # A global table, so that every template of the registry is there.
+    raw["tables"] = {
+        "ledger": {"partition_key": "pk", "replication": "global", "stream": "KEYS_ONLY"}
+    }
     root = tmp_path_factory.mktemp("tagged")
     return generate(config_module.load(write_project(root, raw)))
 
@@ -44,7 +48,7 @@ def test_every_resource_that_takes_tags_carries_the_configs(tagged, file):
 
 
 def test_the_stack_sets_carry_the_tags_too(tagged):
-    for name in ("app", "bootstrap"):
+    for name in ("app", "bootstrap", "data-keys", "data"):
         definition = json.loads(tagged.files[f"stacksets/{name}.stack-set.json"])
         assert {"Key": "team", "Value": "payments"} in definition["Tags"]
 
@@ -88,8 +92,8 @@ def test_metadata_names_the_generator_and_the_config(write_config, reference_bui
 
 
 @pytest.mark.parametrize("file", [spec.file for spec in REGISTRY])
-def test_outputs_say_what_they_are_and_are_exported(reference_build, file):
-    outputs = json.loads(reference_build.files[file]).get("Outputs", {})
+def test_outputs_say_what_they_are_and_are_exported(tagged, file):
+    outputs = json.loads(tagged.files[file]).get("Outputs", {})
     assert outputs
     for name, output in outputs.items():
         assert output["Description"], name

@@ -27,6 +27,9 @@ RECORDED = {
     # records and health checks, API Gateway's service-linked role); data blocks (DynamoDB
     # tables, SQS queues and their event source mappings, schedules)
     6: "6dc447cce4a7a1c3f956c2d939a965364d0c6cc2e6369cacc846e295779d34d0",
+    # 7: global tables (the data stacks, their keys through DynamoDB in any region,
+    # DynamoDB's replication service-linked role)
+    7: "554fa7afc412b22b154800d6356b1fc41a19b1ed4fcb1492cd5ad7b4be768f8b",
 }
 
 
@@ -204,7 +207,7 @@ def test_service_managed_stack_sets_have_no_role_to_check(write_config):
 def test_creates_api_gateways_service_linked_role_and_no_other(role_template):
     """A regional custom domain makes API Gateway create AWSServiceRoleForAPIGateway on
     the deployer's behalf; the role may create that one, for that one service."""
-    slr = statements(role_template)["CreateApiGatewayServiceLinkedRole"]
+    slr = statements(role_template)["CreateAWSServiceRoleForAPIGateway"]
     assert slr["Action"] == ["iam:CreateServiceLinkedRole"]
     assert slr["Resource"] == [
         {

@@ -25,7 +25,7 @@ from generator.blocks.queues import (
     Queue,
 )
 from generator.blocks.roles import Role
-from generator.blocks.tables import Table
+from generator.blocks.tables import Replica, Table
 from generator.output.bundles import HOOK, Asset
 from generator.stacks.app import telemetry
 from generator.stacks.app.api import HttpApi
@@ -186,18 +186,23 @@ class RegionalApp(Stack):
         )
 
     @cached_property
-    def tables(self) -> dict[str, Table]:
-        """Regional tables: each stack instance (account and region) has its own."""
-        return {
-            key: Table(
-                self.template,
-                names.logical_id(key, "table"),
-                name=names.table_name(self.app, key),
-                spec=spec,
-                key=self.data_key,
-            )
-            for key, spec in sorted(self.config.tables.items())
-        }
+    def tables(self) -> dict[str, Table | Replica]:
+        """Regional tables, which each stack instance (account and region) has its own, and
+        this region's replicas of the global tables, which the data stack owns."""
+        found: dict[str, Table | Replica] = {}
+        for key, spec in sorted(self.config.tables.items()):
+            name = names.table_name(self.app, key)
+            if spec.is_global:
+                found[key] = Replica(name=name, key_alias=names.global_data_key_alias(self.app))
+            else:
+                found[key] = Table(
+                    self.template,
+                    names.logical_id(key, "table"),
+                    name=name,
+                    spec=spec,
+                    key=self.data_key,
+                )
+        return found
 
     @cached_property
     def queues(self) -> dict[str, Queue]:

@@ -37,6 +37,7 @@ from generator.blocks import keys, policies, principals, topics
 from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
 from generator.output.render import compact
+from generator.stacks import stack_sets
 from generator.stacks.base import Stack
 from generator.stacks.central_logging import centralization, dashboard, gate, monitoring, rollout
 from generator.stacks.central_logging.firehose import FirehosePath
@@ -246,7 +247,9 @@ class CentralLogging(Stack):
 
     @cached_property
     def stack_set_events(self) -> events.Rule:
-        rule = rollout.forward_stack_set_events(self.template, self.app, self.bus)
+        rule = rollout.forward_stack_set_events(
+            self.template, self.app, stack_sets(self.config), self.bus
+        )
         return self._guard(rule, on_bus=False)
 
     @cached_property

@@ -27,6 +27,7 @@ from generator.blocks import checkov, policies, roles
 from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
 from generator.config import Config
+from generator.stacks import stack_sets
 
 SOURCE = Path(__file__).resolve().parents[2] / "gate" / "app.py"
 TIMEOUT = 900  # each invocation watches 10 minutes, then hands back a token
@@ -54,7 +55,7 @@ def gate(template: Template, config: Config, key: Key) -> lambda_.Function:
         "lambda.amazonaws.com",
         description="The rollout's gate: reads health events, stack set operations and "
         "the pipeline's executions.",
-        statements=statements(app),
+        statements=statements(app, stack_sets(config)),
     )
     log_group.grant_write(role, "WriteOwnLogGroup")
     return template.add_resource(
@@ -78,7 +79,7 @@ def gate(template: Template, config: Config, key: Key) -> lambda_.Function:
     )
 
 
-def statements(app: str) -> list[Any]:
+def statements(app: str, sets: tuple[str, ...]) -> list[Any]:
     events = names.central_event_log_group(app)
     return [
         policies.allow(
@@ -89,10 +90,7 @@ def statements(app: str) -> list[Any]:
         policies.allow(
             "ReadStackSetOperations",
             [cfn.ListStackSetOperations],
-            [
-                policies.arn("cloudformation", f"stackset/{names.stack_set(app, s)}:*")
-                for s in ("app", "bootstrap")
-            ],
+            [policies.arn("cloudformation", f"stackset/{names.stack_set(app, s)}:*") for s in sets],
         ),
         # ListStackSets has no resource type in IAM.
         # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html

@@ -45,6 +45,7 @@ from generator.blocks.keys import Key
 from generator.blocks.roles import Role
 from generator.config.regions import opt_in
 from generator.permissions import coverage, deployer
+from generator.stacks import stack_sets
 from generator.stacks.base import Stack
 from generator.stacks.pipeline import actions
 from generator.stacks.pipeline.actions import BUILD_OUTPUT, SOURCE_OUTPUT
@@ -58,6 +59,8 @@ from generator.stacks.pipeline.sources import (
 )
 
 BUILDSPEC = "buildspec.yml"
+# The stack sets whose templates take parameters (templates/params/<name>.json).
+PARAMETERIZED = ("app", "bootstrap")
 PUBLISH_BUILDSPEC = "buildspec-publish.yml"
 
 
@@ -222,7 +225,7 @@ class ReleasePipeline(Stack):
                 [cfn.DescribeStackSet, cfn.ListStackInstances, cfn.DescribeStackInstance],
                 [
                     policies.arn("cloudformation", f"stackset/{names.stack_set(self.app, s)}:*")
-                    for s in ("app", "bootstrap")
+                    for s in stack_sets(self.config)
                 ],
             ),
             policies.allow(
@@ -465,7 +468,7 @@ class ReleasePipeline(Stack):
                 [
                     *[
                         policies.arn("cloudformation", f"stackset/{names.stack_set(self.app, s)}:*")
-                        for s in ("bootstrap", "app")
+                        for s in stack_sets(self.config)
                     ],
                     policies.arn("cloudformation", "stackset-target/*"),
                     policies.arn("cloudformation", "type/resource/*"),
@@ -530,6 +533,7 @@ class ReleasePipeline(Stack):
                     self._stack("Logging", "logging", 1),
                     self.rollout.ready("ReadyBootstrap", "bootstrap", 2),
                     self._bootstrap(regions, 3),
+                    *self._global_tables(4),
                 ],
             ),
             codepipeline.Stages(
@@ -603,26 +607,48 @@ class ReleasePipeline(Stack):
 
     def _bootstrap(self, regions: list[str], order: int) -> codepipeline.Actions:
         """The bootstrap stack set, in the central account, self-managed, every region."""
+        return self._foundation_set(
+            "BootstrapStackSet", "bootstrap", regions, [self.central_account], order
+        )
+
+    def _global_tables(self, first: int) -> list[codepipeline.Actions]:
+        """The data stack sets, in the app's one account, before the Publish and Rollout
+        stages: each region's replica key, then the global tables (a replica in every
+        region), so that each region's replica exists when its app stack first runs."""
+        if not self.config.global_tables:
+            return []
+        accounts = principals.target_accounts(self.config.targets)
+        regions, home = self.config.targets.regions, [self.config.application.home_region]
+        return [
+            self.rollout.ready("ReadyDataKeys", "data-keys", first),
+            self._foundation_set("DataKeysStackSet", "data-keys", regions, accounts, first + 1),
+            self.rollout.ready("ReadyData", "data", first + 2),
+            self._foundation_set("DataStackSet", "data", home, accounts, first + 3),
+        ]
+
+    def _foundation_set(
+        self, name: str, stack: str, regions: list[str], accounts: list[Any], order: int
+    ) -> codepipeline.Actions:
+        """A self-managed stack set of the Foundation stage, with this release's template
+        (and its parameters, if it has any) in `regions` of `accounts`."""
         targets = self.config.targets
         layout = self.inputs.layout
-        return actions.stack_set(
-            "BootstrapStackSet",
-            {
-                "StackSetName": names.stack_set(self.app, "bootstrap"),
-                "Description": f"{self.app} bootstrap",
-                "TemplatePath": actions.built(layout.deploy / "bootstrap.json"),
-                "Parameters": actions.built(layout.deploy / "params" / "bootstrap.json"),
-                "Capabilities": "CAPABILITY_IAM",
-                "Regions": ",".join(regions),
-                "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
-                "MaxConcurrentPercentage": str(targets.max_concurrent_percentage),
-                "DeploymentTargets": Join(",", [self.central_account]),
-                "PermissionModel": "SELF_MANAGED",
-                "AdministrationRoleArn": self.admin_role_arn,
-                "ExecutionRoleName": names.STACKSET_EXECUTION_ROLE,
-            },
-            order,
-        )
+        configuration: dict[str, Any] = {
+            "StackSetName": names.stack_set(self.app, stack),
+            "Description": f"{self.app} {stack}",
+            "TemplatePath": actions.built(layout.deploy / f"{stack}.json"),
+            "Capabilities": "CAPABILITY_IAM",
+            "Regions": ",".join(regions),
+            "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
+            "MaxConcurrentPercentage": str(targets.max_concurrent_percentage),
+            "DeploymentTargets": Join(",", accounts),
+            "PermissionModel": "SELF_MANAGED",
+            "AdministrationRoleArn": self.admin_role_arn,
+            "ExecutionRoleName": names.STACKSET_EXECUTION_ROLE,
+        }
+        if stack in PARAMETERIZED:
+            configuration["Parameters"] = actions.built(layout.deploy / "params" / f"{stack}.json")
+        return actions.stack_set(name, dict(sorted(configuration.items())), order)
 
     # --- notifications --------------------------------------------------------------------
 
