@@ -100,3 +100,103 @@ def table(found: list[Capacity]) -> list[str]:
             f"| {row.over} resources | {goal} | {met} |"
         )
     return lines
+
+
+# --- what each building block costs ---------------------------------------------------------
+ACCOUNT = "111122223333"
+BASE: dict[str, Any] = {
+    "application": {"name": "bench"},
+    "targets": {"regions": ["eu-west-1", "us-east-1"], "central_account": ACCOUNT},
+    "functions": {
+        "api": {"source": "src", "routes": ["GET /health", "GET /orders"]},
+        "worker": {"source": "src"},
+    },
+}
+AUTHORIZER = {"issuer": "https://login.example.com", "audience": ["bench"]}
+GLOBAL = {"partition_key": "pk", "replication": "global", "stream": "KEYS_ONLY"}
+# (block, the config's additions for one of it, and for two): the first may bring what
+# every block of its kind shares (a key, a schedule group).
+BLOCKS: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
+    (
+        "regional table",
+        {"tables": {"one": {"partition_key": "pk"}}},
+        {"tables": {"one": {"partition_key": "pk"}, "two": {"partition_key": "pk"}}},
+    ),
+    ("global table", {"tables": {"one": GLOBAL}}, {"tables": {"one": GLOBAL, "two": GLOBAL}}),
+    ("queue", {"queues": {"one": {}}}, {"queues": {"one": {}, "two": {}}}),
+    (
+        "consumed queue",
+        {"queues": {"one": {"consumer": "worker"}}},
+        {"queues": {"one": {"consumer": "worker"}, "two": {"consumer": "worker"}}},
+    ),
+    (
+        "schedule",
+        {"schedules": {"one": {"function": "worker", "expression": "rate(1 day)"}}},
+        {
+            "schedules": {
+                "one": {"function": "worker", "expression": "rate(1 day)"},
+                "two": {"function": "worker", "expression": "rate(2 days)"},
+            }
+        },
+    ),
+    (
+        "JWT authorizer",
+        {"api": {"authorizers": {"one": AUTHORIZER}}},
+        {"api": {"authorizers": {"one": AUTHORIZER, "two": AUTHORIZER}}},
+    ),
+    (
+        "custom domain",
+        {
+            "domain": {
+                "name": "api.example.com",
+                "hosted_zone_id": "Z0123456789EXAMPLE01",
+                "hosted_zone_account": ACCOUNT,
+            }
+        },
+        {},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BlockCost:
+    block: str
+    first: dict[str, int]  # template -> resources the first of its kind adds
+    each_more: dict[str, int]  # ... and each further one (empty: one per application)
+
+
+def _counts(additions: dict[str, Any]) -> dict[str, int]:
+    from generator.build import generate_without_checks
+    from generator.config import Config
+
+    raw = {**BASE, **additions}
+    templates = generate_without_checks(Config.model_validate(raw), coverage=False)
+    return {name: len(t.get("Resources", {})) for name, t in templates.items() if "Resources" in t}
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    """Resources added per template, for the templates the blocks live in."""
+    found = {n: after[n] - before.get(n, 0) for n in after}
+    return {
+        n: d for n, d in found.items() if d and n in ("app.json", "data.json", "data-keys.json")
+    }
+
+
+def block_costs() -> list[BlockCost]:
+    base = _counts({})
+    found = []
+    for block, one, two in BLOCKS:
+        first = _counts(one)
+        more = _delta(_counts(two), first) if two else {}
+        found.append(BlockCost(block, _delta(first, base), more))
+    progress("measured what each building block costs")
+    return found
+
+
+def block_table(found: list[BlockCost]) -> list[str]:
+    def shown(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} +{d}" for n, d in sorted(counts.items())) or "—"
+
+    lines = ["| block | the first | each more |", "| --- | --- | --- |"]
+    lines += [f"| {c.block} | {shown(c.first)} | {shown(c.each_more)} |" for c in found]
+    return lines

@@ -43,6 +43,16 @@ def machine_section() -> list[str]:
     ]
 
 
+BLOCKS_PREFACE = [
+    "## Resources per building block",
+    "",
+    "What a block adds to each template, generated (not linted) from two functions in two "
+    "regions of one account, with one block of the kind and with two: the first may bring "
+    "what its kind shares (the region's data key, the schedules' group and dead-letter "
+    "queue). A function's dependencies and `uses` cost no resource.",
+]
+
+
 def report(
     goal_lines: list[str],
     capacity_lines: list[str],
@@ -132,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results = goals.measure_all(with_tests=not args.no_tests)
     capacity_lines = capacity.table(capacity.measure())
+    capacity_lines += ["", *BLOCKS_PREFACE, "", *capacity.block_table(capacity.block_costs())]
     plan_lines = plan.table(plan.measure())
     handler_lines = handlers.handler_table(handlers.bench_handlers(args.calls))
     extra = matrix_lines(None) if args.matrix else []
