@@ -91,7 +91,18 @@ def _names(actions: Sequence[Action]) -> list[str]:
 class Key:
     """A symmetric key with yearly rotation and an alias; retained when removed."""
 
-    def __init__(self, template: Template, title: str, *, description: str, alias: str) -> None:
+    def __init__(
+        self,
+        template: Template,
+        title: str,
+        *,
+        description: str,
+        alias: str,
+        keep_alias: bool = False,
+    ) -> None:
+        """`keep_alias`: the alias is retained with the key, for a key that others find by
+        its alias: a stack created again then fails on the taken alias rather than point
+        it at a new key."""
         self.title = title
         self.statements: list[Statement] = [
             _statement(
@@ -118,8 +129,14 @@ class Key:
                 UpdateReplacePolicy="Retain",
             )
         )
+        kept = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"} if keep_alias else {}
         template.add_resource(
-            kms.Alias(f"{title}Alias", AliasName=f"alias/{alias}", TargetKeyId=Ref(self.resource))
+            kms.Alias(
+                f"{title}Alias",
+                AliasName=f"alias/{alias}",
+                TargetKeyId=Ref(self.resource),
+                **kept,
+            )
         )
 
     @property

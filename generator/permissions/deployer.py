@@ -118,14 +118,17 @@ def required_actions(
 ) -> tuple[list[str], list[str]]:
     """(actions in IAM's spelling, actions the schemas list that IAM's data does not know).
 
-    Unknown ones are calls to features these templates do not use (the schemas list
-    every optional integration, e.g. EFS for Lambda); they are reported, not granted.
+    A wildcard a schema lists (GlobalTable's `dynamodb:Describe*`) stands for every action
+    it matches: its handlers call them (adding a replica calls DescribeLimits). Unknown
+    ones are calls to features these templates do not use (the schemas list every
+    optional integration, e.g. EFS for Lambda); they are reported, not granted.
     """
     wanted: set[str] = set()
     for template in templates:
         for resource in template.get("Resources", {}).values():
             if resource["Type"] not in skip:
                 wanted |= _handler_actions(resource["Type"])
+    wanted = {a for w in wanted for a in (iam_data.matching(w) if "*" in w else (w,))}
     known = sorted({c for c in map(iam_data.canonical, wanted) if c})
     unknown = sorted(a for a in wanted if iam_data.canonical(a) is None)
     return known, unknown

@@ -12,6 +12,7 @@ does not hold: a warm build answers every question without it.
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from generator.output import derived
@@ -117,6 +118,20 @@ def actions_on(service: str, resource_type: str) -> tuple[str, ...]:
         return sorted(found)
 
     return tuple(derived.fact(f"iam.actions_on:{service}:{resource_type}", compute))
+
+
+def matching(pattern: str) -> tuple[str, ...]:
+    """The actions a wildcard such as `dynamodb:Describe*` stands for, in IAM's spelling
+    (IAM matches action names case-insensitively)."""
+    service, name = _split(pattern)
+
+    def compute() -> list[str]:
+        from policy_sentry.querying.actions import get_actions_for_service
+
+        return sorted(get_actions_for_service(service))
+
+    every = derived.fact(f"iam.actions_of:{service}", compute)
+    return tuple(a for a in every if fnmatch.fnmatchcase(a.lower(), f"{service}:{name}".lower()))
 
 
 def wildcard_only_actions(service: str) -> tuple[str, ...]:

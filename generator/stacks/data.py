@@ -51,6 +51,9 @@ class DataKeys(Stack):
             "GlobalDataKey",
             description=f"{self.app}: encrypts this region's replicas of the global tables",
             alias=names.global_data_key_alias(self.app),
+            # The replicas and the functions' grants find the key by its alias; a replica
+            # keeps its key, so the alias must never move to another.
+            keep_alias=True,
         )
         key.allow_account(
             "AccountUsesKeyThroughDynamoDBInAnyRegion",

@@ -16,10 +16,10 @@ from generator.output import tree
 from tests.conftest import REFERENCE, write_project
 
 
-def _raw(regions: list[str], replication: str = "global") -> dict[str, Any]:
+def _raw(regions: list[str], replication: str = "global", **table: Any) -> dict[str, Any]:
     raw = copy.deepcopy(REFERENCE)
     raw["targets"].update(regions=regions, waves=[regions])
-    raw["tables"] = {"ledger": {"partition_key": "pk", "replication": replication}}
+    raw["tables"] = {"ledger": {"partition_key": "pk", "replication": replication, **table}}
     if replication == "global":
         raw["tables"]["ledger"]["stream"] = "KEYS_ONLY"
     return raw
@@ -36,15 +36,39 @@ def _previous(data: dict[str, Any]) -> dict[str, str]:
 
 def test_one_replica_more_or_fewer_per_release_passes(tmp_path) -> None:
     _, before = _release(tmp_path, _raw(["eu-west-1", "us-east-1"]))
-    for regions in (["eu-west-1", "us-east-1", "us-west-2"], ["eu-west-1"]):
-        config, after = _release(tmp_path, _raw(regions))
-        assert replicas.problems(config, _previous(before), after) == []
+    config, after = _release(tmp_path, _raw(["eu-west-1", "us-east-1", "us-west-2"]))
+    assert replicas.problems(config, _previous(before), after) == []
+    _, unprotected = _release(tmp_path, _raw(["eu-west-1", "us-east-1"], deletion_protection=False))
+    config, after = _release(tmp_path, _raw(["eu-west-1"]))
+    assert replicas.problems(config, _previous(unprotected), after) == []
+
+
+def test_a_protected_replica_is_unprotected_one_release_before_it_goes(tmp_path) -> None:
+    _, before = _release(tmp_path, _raw(["eu-west-1", "us-east-1"]))
+    config, after = _release(tmp_path, _raw(["eu-west-1"], deletion_protection=False))
+    (problem,) = replicas.problems(config, _previous(before), after)
+    assert problem.startswith("tables.ledger.deletion_protection: the replica of shop-ledger ")
+    assert "in us-east-1 is protected" in problem and "release once with" in problem
+
+
+def test_the_expiry_attribute_changes_over_two_releases(tmp_path) -> None:
+    for replication in ("global", "regional"):
+        regions = ["eu-west-1", "us-east-1"]
+        _, before = _release(tmp_path, _raw(regions, replication, ttl_attribute="expires"))
+        config, after = _release(tmp_path, _raw(regions, replication, ttl_attribute="ttl"))
+        (problem,) = replicas.problems(config, _previous(before), after)
+        assert problem.startswith("tables.ledger.ttl_attribute: changing 'expires' to 'ttl'")
+        config, off = _release(tmp_path, _raw(regions, replication))
+        assert replicas.problems(config, _previous(before), off) == []
+        config, on = _release(tmp_path, _raw(regions, replication, ttl_attribute="ttl"))
+        assert replicas.problems(config, _previous(off), on) == []  # a release later
 
 
 def test_two_replicas_in_one_release_are_refused_naming_the_regions(tmp_path) -> None:
     _, before = _release(tmp_path, _raw(["eu-west-1", "us-east-1"]))
     config, after = _release(tmp_path, _raw(["eu-west-1", "us-west-2"]))
-    (problem,) = replicas.problems(config, _previous(before), after)
+    problem, protected = replicas.problems(config, _previous(before), after)
+    assert "us-east-1 is protected" in protected
     assert problem.startswith("targets.regions: the global table shop-ledger")
     assert "adds us-west-2, removes us-east-1" in problem
     assert "one region per release" in problem

@@ -12,6 +12,7 @@ import pytest
 
 from generator import config as config_module
 from generator.build import Build, build
+from generator.permissions import deployer
 from generator.stacks import specs
 from tests.conftest import REFERENCE, resources_of_type, write_project
 from tests.stacks.test_execution_role import granted, statements
@@ -118,6 +119,8 @@ def test_each_regions_key_rotates_and_serves_only_dynamodb_of_this_account(templ
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
     assert alias["Properties"]["AliasName"] == "alias/shop-global-data"
+    # Replicas keep their key: a stack created again must not move the alias to a new one.
+    assert (alias["DeletionPolicy"], alias["UpdateReplacePolicy"]) == ("Retain", "Retain")
     policy = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
     use = policy["AccountUsesKeyThroughDynamoDBInAnyRegion"]
     # DynamoDB calls KMS across regions for a global table: "dynamodb.*.amazonaws.com".
@@ -243,6 +246,19 @@ def test_the_execution_role_may_create_replicas_in_any_region_and_the_replicatio
         for s in tables
         for r in s["Resource"]
     )
+
+
+def test_the_schemas_wildcards_are_granted_as_the_actions_they_match(templates) -> None:
+    """GlobalTable's handlers list `dynamodb:Describe*`; adding a replica calls
+    DescribeLimits ("Required for replica table creation")."""
+    actions = granted(templates["stackset-execution-role.json"])
+    assert {
+        "dynamodb:DescribeLimits",
+        "dynamodb:DescribeTableReplicaAutoScaling",
+        "application-autoscaling:DescribeScalableTargets",
+    } <= actions
+    _, unknown = deployer.required_actions([templates["data.json"]])
+    assert not [a for a in unknown if "*" in a]
 
 
 def test_every_data_stack_checks_the_execution_roles_version(templates) -> None:

@@ -39,10 +39,11 @@ from generator.stacks.central_logging.monitoring import DeadLetters
 STACK_SET_OPERATION = "CloudFormation StackSet Operation Status Change"
 STACK_INSTANCE = "CloudFormation StackSet StackInstance Status Change"
 DRIFT_SCHEDULE = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
-# The stack sets whose drift is checked daily. The data stack sets are not: their global
-# tables name each replica's key by its alias, which drift detection compares with the key
-# id DynamoDB reports, so every replica would always read as drifted.
-# https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/1802
+# The stack sets whose drift is checked daily. The data stack sets are not: drift detection
+# compares each global table replica's key as the template names it (an alias here, an
+# ARN alike) with the key id DynamoDB reports, so every replica would always read as
+# drifted.
+# https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/2232
 DRIFT_CHECKED = ("app", "bootstrap")
 # Drift detection of every instance at once, and to the end whatever fails: the operation
 # holds its stack set for as short a time as it can, so a release meets it less often.
