@@ -55,7 +55,7 @@ def problems(config: Config, previous: Mapping[str, str], new: Mapping[str, Any]
     """`field: message` for each table the change from `previous` (file name -> text) to
     `new` (file name -> template) cannot deploy."""
     before, after = _tables(previous), _tables(new)
-    found = []
+    found: list[str] = []
     for key, spec in sorted(config.tables.items()):
         name = names.table_name(config.application.name, key)
         if name in before and name in after:
