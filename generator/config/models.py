@@ -136,6 +136,12 @@ def _check_target_region(region: str) -> str:
     return _check_region(region, target_regions(), "regions that offer the Powertools layer")
 
 
+# The most ways one function can be checked before traffic shifts: the hook's worst case,
+# 18 s and 27 s per check, with a quarter to spare, within Lambda's 900 s
+# (generator/stacks/app/function.py: hook_timeout).
+MAX_HOOK_CHECKS = 26
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -1427,6 +1433,14 @@ class Config(_Model):
             )
         return problems
 
+    def checks_of(self, function: str) -> int:
+        """How many ways the pre-traffic hook checks `function`: one for its routes, one
+        per queue it consumes and per schedule that invokes it, else one invocation."""
+        routes = 1 if self.functions[function].routes else 0
+        queues = sum(1 for q in self.queues.values() if q.consumer == function)
+        schedules = sum(1 for s in self.schedules.values() if s.function == function)
+        return (routes + queues + schedules) or 1
+
     @property
     def global_tables(self) -> dict[str, Table]:
         """The tables replicated to every target region, by name."""
@@ -1514,6 +1528,18 @@ class Config(_Model):
                                 f"is set by uses ({kind} {target!r}); remove it here",
                             )
                         )
+        for name in self.functions:
+            checks = self.checks_of(name)
+            if checks > MAX_HOOK_CHECKS:
+                problems.append(
+                    (
+                        ("functions", name),
+                        f"is called {checks} ways (routes, consumed queues, schedules), each "
+                        f"checked before traffic shifts; the pre-traffic hook fits "
+                        f"{MAX_HOOK_CHECKS} in Lambda's 15 minutes: give some of its queues "
+                        "or schedules another function",
+                    )
+                )
         if self.schedules and "schedules" in self.queues:
             problems.append(
                 (

@@ -213,3 +213,24 @@ def test_a_global_table_in_one_named_account_is_accepted(write_config) -> None:
     config = config_module.load(write_config(edit))
     assert list(config.global_tables) == ["ledger"]
     assert config.tables["ledger"].is_global
+
+
+def test_a_function_is_checked_at_most_as_many_ways_as_the_hook_has_time_for(
+    write_config,
+) -> None:
+    from generator.config.models import MAX_HOOK_CHECKS
+
+    def edit(raw: dict[str, Any]) -> None:
+        raw["functions"]["worker"] = {"source": "functions/worker"}
+        raw["queues"] = {f"q{i:02d}": {"consumer": "worker"} for i in range(MAX_HOOK_CHECKS)}
+
+    config = config_module.load(write_config(edit))
+    assert config.checks_of("worker") == MAX_HOOK_CHECKS
+    assert config.checks_of("api") == 1  # its routes, one HTTP request
+
+    def one_more(raw: dict[str, Any]) -> None:
+        edit(raw)
+        raw["schedules"] = {"nightly": {"function": "worker", "expression": "rate(1 day)"}}
+
+    (problem,) = _problems(write_config, one_more)
+    assert problem.startswith(f"functions.worker: is called {MAX_HOOK_CHECKS + 1} ways")

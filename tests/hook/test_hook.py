@@ -15,6 +15,9 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutErr
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
+from generator.config.models import MAX_HOOK_CHECKS
+from generator.stacks.app import function
+
 REGION = "eu-west-1"
 TARGET_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:shop-api:7"
 DEPLOYMENT_ID = "d-ABCDEF123"
@@ -442,7 +445,7 @@ def test_default_clients_are_bounded_and_fit_the_function_timeout(hook_app: Modu
         hook_app._lambda_client.cache_clear()
         hook_app._codedeploy_client.cache_clear()
 
-    worst_case = 0.0
+    worst_cases = []
     for client in clients:
         config = client.meta.config
         assert client.meta.region_name == REGION
@@ -452,12 +455,17 @@ def test_default_clients_are_bounded_and_fit_the_function_timeout(hook_app: Modu
         attempts = config.retries["total_max_attempts"]
         assert attempts == 3
         backoff = 1 + 2  # standard-mode jitter caps for the two retries
-        worst_case += attempts * (config.connect_timeout + config.read_timeout) + backoff
+        worst_cases.append(attempts * (config.connect_timeout + config.read_timeout) + backoff)
     assert [c.meta.config.read_timeout for c in clients] == [
         hook_app.INVOKE_READ_TIMEOUT_S,
         hook_app.CODEDEPLOY_READ_TIMEOUT_S,
     ]
-    assert worst_case <= 0.8 * hook_app.FUNCTION_TIMEOUT_S
+    invoke, report = worst_cases
+    assert (invoke, report) == (function.HOOK_INVOKE_SECONDS, function.HOOK_REPORT_SECONDS)
+    # Every check in turn, then the report, within the timeout the generator gives the
+    # hook for that many checks (with a fifth to spare), up to Lambda's 15 minutes.
+    for checks in range(1, MAX_HOOK_CHECKS + 1):
+        assert report + checks * invoke <= 0.8 * function.hook_timeout(checks) <= 720
 
 
 def test_build_health_event_is_routable_by_powertools(hook_app: ModuleType) -> None:

@@ -335,3 +335,12 @@ def test_each_hook_checks_its_function_the_ways_it_is_called(data_app) -> None:
     nightly = resources["NightlySchedule"]["Properties"]
     assert nightly["Name"] == "shop-nightly"
     assert resources["ScheduleGroup"]["Properties"]["Name"] == "shop-schedules"
+
+
+def test_each_hook_has_time_for_every_check_and_its_report(data_app, app_template) -> None:
+    """Two checks (a queue and a schedule; routes and a schedule): 18 s + 2 x 27 s, with a
+    quarter to spare; one check keeps the minute."""
+    resources = data_app["Resources"]
+    assert resources["WorkerHook"]["Properties"]["Timeout"] == 90
+    assert resources["ApiHook"]["Properties"]["Timeout"] == 90
+    assert app_template["Resources"]["ApiHook"]["Properties"]["Timeout"] == 60

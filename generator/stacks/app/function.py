@@ -37,7 +37,23 @@ if TYPE_CHECKING:
     from generator.stacks.app import RegionalApp
 
 RUNTIME = "python3.11"
-HOOK_TIMEOUT = 60
+# The hook's worst case (generator/hook/app.py): each check's invocation up to 27 s (three
+# attempts of 2 s to connect and 6 s to read, 3 s of backoff), the report to CodeDeploy
+# up to 18 s. Its timeout leaves a quarter more, at least a minute, so that the hook
+# always reports: a hook that times out leaves CodeDeploy waiting up to an hour.
+HOOK_INVOKE_SECONDS = 27
+HOOK_REPORT_SECONDS = 18
+HOOK_MIN_TIMEOUT = 60
+LAMBDA_MAX_TIMEOUT = 900
+
+
+def hook_timeout(checks: int) -> int:
+    """The hook's timeout for a function checked `checks` ways (`Config.checks_of`; at
+    most MAX_HOOK_CHECKS, which the config enforces)."""
+    worst = HOOK_REPORT_SECONDS + checks * HOOK_INVOKE_SECONDS
+    return min(LAMBDA_MAX_TIMEOUT, max(HOOK_MIN_TIMEOUT, -(-worst * 5 // 4)))
+
+
 # Function properties that a published version does not capture. Every other property
 # is part of the version, so a change to it must publish a new one.
 UNVERSIONED = frozenset({"ReservedConcurrentExecutions", "Tags"})
@@ -367,7 +383,7 @@ class FunctionParts:
                 Handler="app.handler",
                 Architectures=["arm64"],
                 MemorySize=128,
-                Timeout=HOOK_TIMEOUT,
+                Timeout=hook_timeout(self.stack.config.checks_of(self.key)),
                 Code=self.stack.code(self.stack.hook_asset),
                 Role=role.arn,
                 TracingConfig=lambda_.TracingConfig(Mode="Active"),
