@@ -28,6 +28,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER  # type: ignore[import-untype
 
 from generator import vocabulary as names
 from generator.config import Config
+from generator.config.models import Use
 from generator.config.regions import opt_in
 from generator.permissions import iam_data
 from generator.permissions.evaluate import Decision, Request, evaluate, like
@@ -38,6 +39,7 @@ from generator.permissions.resolve import (
     UnresolvableError,
     stable_uuid,
 )
+from generator.stacks import BY_FILE
 
 DATA: Final = Path(__file__).with_name("requirements.toml")
 SCHEMA_REGION: Final = "us-east-1"
@@ -227,11 +229,14 @@ class World:
             "account_subscription": logging.firehose and logging.subscription == "account",
             "jwt_authorizers": bool(self.config.api.authorizers),
             "custom_domain": self.config.domain.name is not None,
-            "tables": bool(self.config.tables),
+            "tables": any(not t.is_global for t in self.config.tables.values()),
+            "global_tables": bool(self.config.global_tables),
             "queue_consumers": any(q.consumer for q in self.config.queues.values()),
             "schedules": bool(self.config.schedules),
             "table_readers": self._uses("table", ("read", "read-write")),
             "table_writers": self._uses("table", ("write", "read-write")),
+            "replica_readers": self._uses("replica", ("read", "read-write")),
+            "replica_writers": self._uses("replica", ("write", "read-write")),
             "queue_senders": self._uses("queue", ("send",)),
             "queue_receivers": self._uses("queue", ("consume",)),
         }
@@ -241,18 +246,20 @@ class World:
 
     def _uses(self, kind: str, accesses: tuple[str, ...]) -> bool:
         return any(
-            getattr(u, kind) is not None and u.access in accesses
+            used_kind(u, self.config) == kind and u.access in accesses
             for f in self.config.functions.values()
             for u in f.uses
         )
 
     def stack_name(self, file: str, account: str, region: str) -> str:
         """Home stacks by name; StackSet instances `StackSet-<set>-<uuid>` (StackSets
-        names the stacks it creates so: stacksets-drift example ARNs)."""
-        stem = file.removesuffix(".json")
-        if file in ("app.json", "bootstrap.json"):
-            return f"StackSet-{self.app}-{stem}-{stable_uuid(self.app, stem, account, region)}"
-        return f"{self.app}-{stem}"
+        names the stacks it creates so: stacksets-drift example ARNs), for every template
+        the registry deploys by a stack set (`<app>-<stack_set>`)."""
+        spec = BY_FILE.get(file)
+        if spec is not None and spec.stack_set is not None:
+            stack_set = names.stack_set(self.app, spec.stack_set)
+            return f"StackSet-{stack_set}-{stable_uuid(self.app, spec.stack_set, account, region)}"
+        return f"{self.app}-{file.removesuffix('.json')}"
 
     def placements(self, file: str) -> list[tuple[str, str]]:
         central, targets = self.accounts.central, self.accounts.targets
@@ -260,6 +267,12 @@ class World:
             return [(a, r) for a in targets for r in self.regions]
         if file == "bootstrap.json":
             return [(central, r) for r in self.regions]
+        # Global tables: the app's one account (config checks), each region's key, and
+        # the tables in the home region (generator/stacks/data.py).
+        if file == "data-keys.json":
+            return [(a, r) for a in targets for r in self.regions]
+        if file == "data.json":
+            return [(a, self.home) for a in targets]
         if file == "stackset-execution-role.json":
             return [(a, self.home) for a in self.execution_role_accounts]
         if file in self.data:
@@ -274,6 +287,18 @@ class World:
         if self.service_managed_app:
             return central
         return central + [a for a in self.accounts.targets if a != self.accounts.central]
+
+    @property
+    def self_managed_stacksets(self) -> list[str]:
+        """The stack sets StackSets deploys with the self-managed roles: the bootstrap,
+        the app unless it is service-managed, and the global tables' two (always
+        self-managed: generator/stacks/pipeline, `_foundation_set`)."""
+        found = [names.stack_set(self.app, "bootstrap")]
+        if not self.service_managed_app:
+            found.append(names.stack_set(self.app, "app"))
+        if self.config.global_tables:
+            found += [names.stack_set(self.app, s) for s in ("data-keys", "data")]
+        return found
 
     def parameters(self, file: str, account: str, region: str) -> dict[str, str]:
         """The values a stack gets: the StackSet input files the build writes (params/),
@@ -367,10 +392,7 @@ class World:
             "regions": list(self.regions),
             "targets": list(self.accounts.targets),
             "self_managed_accounts": self.execution_role_accounts,
-            "self_managed_stacksets": [
-                f"{self.app}-bootstrap",
-                *([] if self.service_managed_app else [f"{self.app}-app"]),
-            ],
+            "self_managed_stacksets": self.self_managed_stacksets,
         }
         if name in fixed:
             return fixed[name]
@@ -406,6 +428,9 @@ def _template_list(name: str, scope: Scope) -> list[str]:
         "written_tables": _used("table", ("write", "read-write")),
         "sent_queues": _used("queue", ("send",)),
         "received_queues": _used("queue", ("consume",)),
+        "read_replicas": _used_replicas(("read", "read-write")),
+        "written_replicas": _used_replicas(("write", "read-write")),
+        "replica_regions": _replica_regions,
         "cloudformation_stacks": lambda r, s: _pipeline_actions(r, "CloudFormation", "StackName"),
         "stacksets": lambda r, s: _pipeline_actions(r, "CloudFormationStackSet", "StackSetName"),
         "approval_topics": lambda r, s: _pipeline_actions(r, "Manual", "NotificationArn"),
@@ -492,22 +517,78 @@ def _account_policies(resolver: Resolver, key: str) -> list[str]:
     return sorted(found)
 
 
+def used_kind(use: Use, config: Config) -> str:
+    """What a function's use names: a `queue`, a regional `table` (a resource of its own
+    stack) or a global table's `replica` in its region (data.json's, found by name)."""
+    if use.table is None:
+        return "queue"
+    return "replica" if config.tables[use.table].is_global else "table"
+
+
+def _uses_of(scope: Scope, kind: str, accesses: tuple[str, ...]) -> list[str]:
+    """The names of the tables or queues that the function `@` uses with one of
+    `accesses` (`functions.<name>.uses`)."""
+    config = scope.world.config
+    for key, spec in config.functions.items():
+        if names.logical_id(key, "Function") == scope.items["@"]:
+            return sorted(
+                str(u.table if u.table is not None else u.queue)
+                for u in spec.uses
+                if used_kind(u, config) == kind and u.access in accesses
+            )
+    return []
+
+
 def _used(kind: str, accesses: tuple[str, ...]) -> Callable[[Resolver, Scope], list[str]]:
-    """The tables or queues that the function `@` uses (`functions.<name>.uses`) with one
-    of `accesses`, by logical id."""
+    """The regional tables or queues of the function `@`'s uses, by logical id."""
 
     def read(resolver: Resolver, scope: Scope) -> list[str]:
-        function = scope.items["@"]
-        for key, spec in scope.world.config.functions.items():
-            if names.logical_id(key, "Function") == function:
-                return sorted(
-                    names.logical_id(str(getattr(u, kind)), kind)
-                    for u in spec.uses
-                    if getattr(u, kind) is not None and u.access in accesses
-                )
-        return []
+        return [names.logical_id(name, kind) for name in _uses_of(scope, kind, accesses)]
 
     return read
+
+
+def _used_replicas(accesses: tuple[str, ...]) -> Callable[[Resolver, Scope], list[str]]:
+    """The global tables of the function `@`'s uses, by their logical id in data.json:
+    the one whose TableName is the name the function reaches (`Replica` in
+    blocks/tables.py), which must have a replica in the function's region."""
+
+    def read(resolver: Resolver, scope: Scope) -> list[str]:
+        data = _instance_for(scope, "data.json")
+        by_name = {data.ref(t): t for t in data.of_type("AWS::DynamoDB::GlobalTable")}
+        region = scope.variables["region"]
+        found = []
+        for used in _uses_of(scope, "replica", accesses):
+            name = names.table_name(scope.world.app, used)
+            if name not in by_name:
+                raise RequirementError(f"{data!r} defines no global table {name}")
+            if region not in _replicas(data, by_name[name]):
+                raise RequirementError(f"{data!r}: {name} has no replica in {region}")
+            found.append(by_name[name])
+        return found
+
+    return read
+
+
+def _replicas(resolver: Resolver, table: str) -> dict[str, str]:
+    """Region -> the key (ARN or alias ARN) of each replica of a global table."""
+    replicas = resolver.value(resolver.properties(table)["Replicas"])
+    return {r["Region"]: r.get("SSESpecification", {}).get("KMSMasterKeyId", "") for r in replicas}
+
+
+def _replica_regions(resolver: Resolver, scope: Scope) -> list[str]:
+    """The regions of the global table `@`'s replicas, each checked to name by its
+    KMSMasterKeyId a key or alias that data-keys.json defines in that region."""
+    account = scope.variables["account"]
+    found = []
+    for region, key in sorted(_replicas(resolver, scope.items["@"]).items()):
+        owner, _ = scope.world.find(key)
+        if owner.name != "data-keys.json" or owner.placement.account != account:
+            raise RequirementError(f"{key} (replica in {region}) is not data-keys.json's")
+        if owner.placement.region != region:
+            raise RequirementError(f"{key} (replica in {region}) is in another region")
+        found.append(region)
+    return found
 
 
 def _consumed_queues(resolver: Resolver, scope: Scope) -> list[str]:
@@ -731,6 +812,21 @@ def _run(principal: Principal, call: Call, scope: Scope, subject: str) -> Outcom
         return replace(outcome, error=str(problem))
 
 
+def _run_each(principal: Principal, call: Call, scope: Scope, subject: str) -> Iterator[Outcome]:
+    """The call once per `for_each` item; a list that cannot be read (wiring a template
+    lacks) is one failed call with the reason."""
+    try:
+        scopes = list(_for_each(call.for_each, scope))
+    except (UnresolvableError, RequirementError) as problem:
+        where = f"{scope.variables['account']}:{scope.variables['region']}"
+        yield Outcome(
+            principal.id, call.id, where, call.action, subject=subject, error=str(problem)
+        )
+        return
+    for inner in scopes:
+        yield _run(principal, call, inner, subject)
+
+
 def _must_exist(resource: str, file: str, scope: Scope) -> None:
     """The call's target is a resource the named template defines (cross-stack wiring);
     for an S3 object, its bucket."""
@@ -861,8 +957,7 @@ def evaluate_principal(principal: Principal, world: World) -> Iterator[Outcome]:
             continue
         for call in principal.calls:
             if world.flag(call.when):
-                for inner in _for_each(call.for_each, scope):
-                    yield _run(principal, call, inner, subject)
+                yield from _run_each(principal, call, scope, subject)
         for file in principal.derive:
             yield from _derived(principal, file, scope, subject)
 

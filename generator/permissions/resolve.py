@@ -57,6 +57,7 @@ NAME_PROPERTIES: Final = {
     "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
     "AWS::CodePipeline::Pipeline": "Name",
     "AWS::Events::EventBus": "Name",
+    "AWS::DynamoDB::GlobalTable": "TableName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::Events::Rule": "Name",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
@@ -594,6 +595,7 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::CodeDeploy::DeploymentGroup": _name,
     "AWS::CodePipeline::Pipeline": _name,
     "AWS::Events::EventBus": _name,
+    "AWS::DynamoDB::GlobalTable": _name,
     "AWS::DynamoDB::Table": _name,
     "AWS::Events::Rule": _name,
     "AWS::IAM::ManagedPolicy": lambda r, k: (
@@ -641,6 +643,11 @@ _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
     ("AWS::CodeBuild::Project", "Arn"): lambda r, k: f"{r.base('codebuild')}project/{_name(r, k)}",
     ("AWS::CodeConnections::Connection", "ConnectionArn"): lambda r, k: (
         f"{r.base('codeconnections')}connection/{stable_uuid(repr(r), k)}"
+    ),
+    # A global table's attributes are those of its replica in the stack's region.
+    ("AWS::DynamoDB::GlobalTable", "Arn"): lambda r, k: f"{r.base('dynamodb')}table/{_name(r, k)}",
+    ("AWS::DynamoDB::GlobalTable", "StreamArn"): lambda r, k: (
+        f"{r.base('dynamodb')}table/{_name(r, k)}/stream/2024-01-01T00:00:00.000"
     ),
     ("AWS::DynamoDB::Table", "Arn"): lambda r, k: f"{r.base('dynamodb')}table/{_name(r, k)}",
     ("AWS::DynamoDB::Table", "StreamArn"): lambda r, k: (
@@ -705,6 +712,7 @@ _PRIMARY_ARN: Final[dict[str, Handler]] = {
         f"{r.text(r.properties(k)['ApplicationName'])}/{_name(r, k)}"
     ),
     "AWS::CodePipeline::Pipeline": lambda r, k: f"{r.base('codepipeline')}{_name(r, k)}",
+    "AWS::DynamoDB::GlobalTable": _att("Arn"),
     "AWS::DynamoDB::Table": _att("Arn"),
     "AWS::Events::EventBus": _att("Arn"),
     "AWS::Events::Rule": _att("Arn"),

@@ -76,6 +76,28 @@ def _data(raw: Raw) -> None:
     }
 
 
+def _global_tables(raw: Raw) -> None:
+    """A global table (the home region among the targets) that one function reads and
+    another writes, beside a regional table the first reads too."""
+    raw["tables"] = {
+        "ledger": {"partition_key": "id", "replication": "global", "stream": "NEW_AND_OLD_IMAGES"},
+        "sessions": {"partition_key": "id"},
+    }
+    raw["functions"]["api"]["uses"] = [
+        {"table": "ledger", "access": "read"},
+        {"table": "sessions", "access": "read"},
+    ]
+    raw["functions"]["writer"] = {
+        "source": "functions/writer",
+        "uses": [{"table": "ledger", "access": "write"}],
+    }
+
+
+def _app_account(raw: Raw) -> None:
+    """The app in one account, the pipeline in another."""
+    raw["targets"].update(accounts=["111111111111"], central_account=CENTRAL)
+
+
 def _multi_account(raw: Raw) -> None:
     """Two target accounts, and an e-mail subscription to the alert topic."""
     raw["targets"].update(accounts=["111111111111", "222222222222"], central_account=CENTRAL)
@@ -157,6 +179,10 @@ SHAPES: dict[str, Shape] = {
     "reference": Shape(lambda raw: None, rq.Accounts(SINGLE, (SINGLE,))),
     "many-regions": Shape(_more_regions, rq.Accounts(SINGLE, (SINGLE,))),
     "data": Shape(_data, rq.Accounts(SINGLE, (SINGLE,))),
+    "global-tables": Shape(_global_tables, rq.Accounts(SINGLE, (SINGLE,))),
+    "global-tables-app-account": Shape(
+        _both(_app_account, _global_tables), rq.Accounts(CENTRAL, ("111111111111",))
+    ),
     "organization-data": Shape(
         _both(_organization, _data), rq.Accounts(CENTRAL, tuple(MEMBERS), ORG, ORG_PATHS)
     ),
@@ -298,6 +324,8 @@ def test_the_principals_of_the_system_are_all_modelled() -> None:
         "stackset-administration-role",
         "stackset-execution-app",
         "stackset-execution-bootstrap",
+        "stackset-execution-data-keys",
+        "stackset-execution-data",
         "cloudformation-deploy-role",
         "codepipeline-role",
         "build-role",
@@ -489,6 +517,105 @@ def test_missing_resource_is_a_failed_call_not_a_crash(
     assert all(o.allowed for o in result["assumed-by-logs-delivery"])
 
 
+# ------------------------------------------------------------------ global tables can fail
+Parts = tuple[config_module.Config, dict[str, Any], dict[str, str]]
+
+
+@pytest.fixture
+def global_parts(write_config: Callable[..., Path]) -> Parts:
+    config = config_module.load(write_config(_global_tables))
+    built = generate(config)
+    return config, copy.deepcopy(built.data), dict(built.files)
+
+
+def _key_statements(parts: Parts) -> list[dict[str, Any]]:
+    key = parts[1]["data-keys.json"]["Resources"]["GlobalDataKey"]["Properties"]
+    statements: list[dict[str, Any]] = key["KeyPolicy"]["Statement"]
+    return statements
+
+
+def _denied(outcomes: list[rq.Outcome]) -> bool:
+    return bool(outcomes) and not any(o.allowed for o in outcomes)
+
+
+def test_key_policy_without_dynamodb_use_denies_replicas_and_functions(
+    global_parts: Parts,
+) -> None:
+    """data-keys.json's key policy that no longer lets the account use the key through
+    DynamoDB: neither the deployer (creating each replica) nor a function can use it,
+    although their identity policies allow (DescribeKey stays: the account administers
+    the key)."""
+    statements = _key_statements(global_parts)
+    statements[:] = [s for s in statements if "DynamoDB" not in s["Sid"]]
+    deployer = _evaluate(global_parts, "stackset-execution-data")
+    functions = _evaluate(global_parts, "function-role")
+    for outcomes in (
+        deployer["replica-key-create-grant"],
+        deployer["replica-key-generate-data-key"],
+        functions["decrypt-used-replica"],
+        functions["encrypt-used-replica"],
+    ):
+        assert _denied(outcomes)
+        assert all(o.decision and "key policy" in o.decision.reason for o in outcomes)
+    assert all(o.allowed for o in functions["read-used-replica"])
+
+
+def test_function_policy_for_another_alias_is_denied(global_parts: Parts) -> None:
+    """A function's key statement that matches another alias (kms:ResourceAliases, a
+    multivalued key): the key policy delegates to the account, so the identity policy
+    decides, and it no longer allows; the table's items still are."""
+    role = global_parts[1]["app.json"]["Resources"]["ApiRole"]["Properties"]
+    (statement,) = [
+        s
+        for s in role["Policies"][0]["PolicyDocument"]["Statement"]
+        if s["Sid"] == "UsesLedgerTableKey"
+    ]
+    statement["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] = "alias/other"
+    result = _evaluate(global_parts, "function-role")
+    mine = [o for o in result["decrypt-used-replica"] if "ApiRole" in o.subject]
+    assert _denied(mine)
+    assert all(o.decision and o.decision.result == IMPLICIT_DENY for o in mine)
+    assert all(o.allowed for o in result["read-used-replica"] if "ApiRole" in o.subject)
+
+
+def test_key_policy_pinned_to_its_own_region_denies_replicas_made_from_home(
+    global_parts: Parts,
+) -> None:
+    """DynamoDB in the home region uses every replica's key: a key policy that admits
+    only its own region's DynamoDB refuses the other regions' replicas."""
+    for statement in _key_statements(global_parts):
+        if "DynamoDB" in statement["Sid"]:
+            statement["Condition"]["StringLike"]["kms:ViaService"] = {
+                "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"
+            }
+    home = global_parts[0].application.home_region
+    grants = _evaluate(global_parts, "stackset-execution-data")["replica-key-create-grant"]
+    assert {o.where.split(":")[1] for o in grants if o.allowed} == {home}
+    assert len([o for o in grants if not o.allowed]) == len(grants) - 1
+
+
+def test_replica_without_its_region_key_fails(global_parts: Parts) -> None:
+    """A replica whose key names an alias data-keys.json does not define: the table's
+    key calls fail once, with the reason, rather than crash the check."""
+    table = global_parts[1]["data.json"]["Resources"]["LedgerGlobalTable"]["Properties"]
+    table["Replicas"][0]["SSESpecification"]["KMSMasterKeyId"] = {
+        "Fn::Sub": "arn:${AWS::Partition}:kms:us-east-1:${AWS::AccountId}:alias/other"
+    }
+    result = _evaluate(global_parts, "stackset-execution-data")["replica-key-create-grant"]
+    assert len(result) == 1 and result[0].error and "alias/other" in result[0].error
+
+
+def test_region_without_a_replica_fails_its_functions(global_parts: Parts) -> None:
+    """data.json without the us-east-1 replica: that region's functions cannot reach
+    the table, which the check reports as failed calls there."""
+    table = global_parts[1]["data.json"]["Resources"]["LedgerGlobalTable"]["Properties"]
+    table["Replicas"] = [r for r in table["Replicas"] if r["Region"] != "us-east-1"]
+    result = _evaluate(global_parts, "function-role")
+    failed = rq.failures(result["read-used-replica"])
+    assert failed and {o.where for o in failed} == {f"{SINGLE}:us-east-1"}
+    assert all(o.error and "no replica in us-east-1" in o.error for o in failed)
+
+
 # ------------------------------------------------------------------ the resolver
 def _resolver(template: dict[str, Any], **parameters: str) -> Resolver:
     placement = Placement(SINGLE, "us-east-1", "StackSet-shop-app-0000", parameters)
@@ -503,9 +630,14 @@ def test_resolver_names_and_arns_as_aws_does() -> None:
             "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/a/b"}},
             "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "central"}},
             "Rule": {"Type": "AWS::Events::Rule", "Properties": {"EventBusName": {"Ref": "Bus"}}},
+            "Global": {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"TableName": "t"}},
         }
     }
     r = _resolver(template)
+    # A global table's ARN is its replica's in the stack's region.
+    assert (
+        r.arn("Global") == f"arn:aws:dynamodb:us-east-1:{SINGLE}:table/t" and r.ref("Global") == "t"
+    )
     role = r.get_att("Role", "Arn")
     assert role.startswith(f"arn:aws:iam::{SINGLE}:role/service/StackSet-shop-app-0000-Role-")
     assert r.ref("Bucket") == r.ref("Bucket").lower() and len(r.ref("Bucket")) <= 63
