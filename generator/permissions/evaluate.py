@@ -99,6 +99,30 @@ def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+@lru_cache(maxsize=8192)
+def _any_glob(patterns: tuple[str, ...], ignore_case: bool) -> re.Pattern[str] | None:
+    """One expression that fully matches what any of `patterns` fully matches (a full
+    match of alternatives is a full match of one of them); None when one of them holds a
+    policy variable, which `_text` refuses when it is reached, or is not a string, which
+    `_text` reads or refuses: the caller goes through them one by one."""
+    if not patterns or not all(type(p) is str and "${" not in p for p in patterns):
+        return None
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile("|".join(f"(?:{_glob(p, ignore_case).pattern})" for p in patterns), flags)
+
+
+def matches_any(patterns: list[Any], value: str, ignore_case: bool = False) -> bool:
+    """Whether `value` is like any of `patterns`, taken in order (the first that cannot be
+    read raises, unless one before it matched): an element's Action or Resource list."""
+    try:
+        combined = _any_glob(tuple(patterns), ignore_case)
+    except TypeError:  # an item that cannot be hashed, e.g. an unresolved {"Fn::Sub"}
+        combined = None
+    if combined is not None:
+        return combined.fullmatch(value) is not None
+    return any(like(_text(p), value, ignore_case) for p in patterns)
+
+
 def like(pattern: str, value: str, ignore_case: bool = False) -> bool:
     """IAM wildcard match: `*` any run of characters (including `/` and `:`), `?` one.
     Actions compare case-insensitively, resources and string conditions case-sensitively
@@ -215,14 +239,12 @@ def conditions_hold(condition: Mapping[str, Any], context: Mapping[str, ContextV
 
 
 # ---------------------------------------------------------------- statements
-def _element_matches(
-    statement: Statement, name: str, value: str, match: Callable[[str, str], bool]
-) -> bool:
+def _element_matches(statement: Statement, name: str, value: str, ignore_case: bool) -> bool:
     """Action/NotAction, Resource/NotResource (NOTA, NOTR); absent means any (trust)."""
     if name in statement:
-        return any(match(_text(p), value) for p in _list(statement[name]))
+        return matches_any(_list(statement[name]), value, ignore_case)
     if "Not" + name in statement:
-        return not any(match(_text(p), value) for p in _list(statement["Not" + name]))
+        return not matches_any(_list(statement["Not" + name]), value, ignore_case)
     return True
 
 
@@ -265,11 +287,9 @@ def _applying(
         who = _principal_match(statement, request.principal) if resource_policy else None
         if resource_policy and who is None:
             continue
-        if not _element_matches(
-            statement, "Action", request.action, lambda p, v: like(p, v, ignore_case=True)
-        ):
+        if not _element_matches(statement, "Action", request.action, ignore_case=True):
             continue
-        if not _element_matches(statement, "Resource", request.resource, like):
+        if not _element_matches(statement, "Resource", request.resource, ignore_case=False):
             continue
         if conditions_hold(statement.get("Condition", {}), request.context):
             yield statement, who

@@ -173,3 +173,41 @@ def test_templates_are_the_same_bytes_with_and_without_the_cache(
     second = build(config, lint_cache=tmp_path)  # every lint a hit
     assert any(tmp_path.iterdir())
     assert first.files == second.files == reference_build.files
+
+
+# Every way a template names an attribute: Fn::GetAtt (both forms, a wrong attribute, a
+# resource that does not exist), a Sub of attributes, and one outside of a Sub.
+GETATTS = {
+    "Resources": {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
+        },
+        "Queue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": {"Fn::Sub": "${Role.Arn}-${Role.Bogus}-${AWS::Region}"}},
+        },
+        "Topic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "DisplayName": {"Fn::GetAtt": ["Role", "Bogus"]},
+                "TopicName": {"Fn::GetAtt": ["Nowhere", "Arn"]},
+                "KmsMasterKeyId": "${Queue.Arn}",
+            },
+        },
+    },
+    "Outputs": {"Id": {"Value": {"Fn::GetAtt": "Role.RoleId"}}},
+}
+
+
+def test_kept_getatts_find_what_cfn_lint_finds_building_them_each_time(monkeypatch):
+    from cfnlint.template.template import Template
+
+    body = json.dumps(GETATTS, indent=2)
+    regions = ("ap-southeast-2", "eu-west-1", "us-east-1")
+    lint.rules()
+    kept = lint.lint("t.json", body, regions)
+    assert {"E1010", "E1019", "E1029"} <= {f.rule for f in kept}
+    assert hasattr(Template.get_valid_getatts, "__wrapped__")
+    monkeypatch.setattr(Template, "get_valid_getatts", Template.get_valid_getatts.__wrapped__)
+    assert lint.lint("t.json", body, regions) == kept

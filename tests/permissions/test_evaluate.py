@@ -39,7 +39,10 @@ from generator.permissions.evaluate import (
     IMPLICIT_DENY,
     Request,
     Result,
+    _text,
     evaluate,
+    like,
+    matches_any,
 )
 
 A, B = "111111111111", "222222222222"
@@ -941,3 +944,46 @@ def test_awacs_policy_document() -> None:
     request = Request(ROLE, "s3:GetObject", "arn:aws:s3:::bkt/x", {"aws:SecureTransport": True})
     assert evaluate(request, [policy]).allowed
     assert not evaluate(Request(ROLE, "s3:GetObject", "arn:aws:s3:::bkt/x"), [policy]).allowed
+
+
+LISTS = [
+    [],
+    ["*"],
+    ["s3:Get*"],
+    ["s3:GetObject", "s3:PutObject"],
+    ["S3:get?bject", "sqs:*"],
+    ["arn:aws:s3:::bkt/*", "arn:aws:s3:::bkt"],
+    ["arn:aws:s3:::b.t/(x)+", "arn:aws:s3:::b?t/[x]"],
+    ["a*b*c", "*:*"],
+]
+VALUES = [
+    "",
+    "s3:GetObject",
+    "s3:getobject",
+    "s3:PutObject",
+    "sqs:SendMessage",
+    "arn:aws:s3:::bkt",
+    "arn:aws:s3:::bkt/k/e:y",
+    "arn:aws:s3:::b.t/(x)+",
+    "arn:aws:s3:::bxt/[x]",
+    "abc",
+    "a\nbc",
+]
+
+
+@pytest.mark.parametrize("ignore_case", [False, True])
+def test_a_list_matches_as_its_patterns_one_by_one(ignore_case: bool) -> None:
+    for patterns in LISTS:
+        for value in VALUES:
+            one_by_one = any(like(_text(p), value, ignore_case) for p in patterns)
+            assert matches_any(patterns, value, ignore_case) is one_by_one, (patterns, value)
+
+
+def test_a_list_is_read_in_order_until_one_matches() -> None:
+    read = ["s3:Get*", "arn:aws:s3:::bkt/${aws:username}/*", True]
+    assert matches_any(read, "s3:GetObject")  # matched before the variable is reached
+    with pytest.raises(NotImplementedError):
+        matches_any(read, "s3:PutObject")
+    assert matches_any(["x", True], "true") and not matches_any([True], "True")
+    with pytest.raises(ValueError):
+        matches_any(["x", {"Fn::Sub": "y"}], "z")
