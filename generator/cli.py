@@ -240,12 +240,13 @@ def _templates(args: argparse.Namespace) -> int:
     ]
     found = []
     for config in configs:
-        folder = config_layout(config).templates
+        env = config_layout(config)
+        folder = env.templates
         # A template that only some configs have is listed where it was written.
         found += [
             (folder / s.file).as_posix()
             for s in chosen
-            if not s.optional or (folder / s.file).is_file()
+            if not s.optional or env.at(folder / s.file).is_file()
         ]
     print(" ".join(found))
     return EXIT_OK

@@ -169,3 +169,18 @@ def test_regions_keeps_only_what_validation_said(write_config, tmp_path, capsys,
     (tmp_path / "functions" / "api" / "app.py").unlink()  # the handler's module is gone
     assert cli.main(args) == cli.EXIT_BAD_INPUT
     assert "handler" in capsys.readouterr().err
+
+
+def test_templates_lists_an_optional_template_where_its_environment_wrote_it(
+    write_config, tmp_path, capsys
+):
+    """The data templates exist only with a global table: listed from the environment's
+    own folder, whatever folder the command runs in."""
+    path = write_config()
+    args = ["--config", str(path), "templates", "--regional"]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out.split() == ["templates/app.json", "templates/bootstrap.json"]
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "data-keys.json").write_text("{}\n")
+    assert cli.main(args) == 0
+    assert "templates/data-keys.json" in capsys.readouterr().out.split()
