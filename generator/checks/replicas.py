@@ -28,10 +28,12 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import vocabulary as names
-from generator.config import Config
+
+if TYPE_CHECKING:
+    from generator.config import Config
 
 REGIONAL, GLOBAL = "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"
 FILES = ("app.json", "data.json")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.checks import lint, replicas
+from generator.checks import lint
 from generator.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_STALE, Failure, config_layout, load_config
 from generator.output import derived, samconfig, stamp
 from generator.output.layout import Layout, committed
@@ -137,6 +137,7 @@ def _environment(
     path: Path, args: argparse.Namespace, cache: Path | None, workers: lint.Workers | None
 ) -> Environment:
     from generator.build import BuildError, build
+    from generator.checks import replicas
     from generator.extensions import ExtensionError
     from generator.output.bundles import BundleError
 

@@ -36,6 +36,17 @@ def test_version_is_setup_cfg_s(capsys):
     assert capsys.readouterr().out.split()[-1] == version[0].split("=")[1].strip()
 
 
+def test_the_build_command_forks_its_lint_workers_before_loading_the_config():
+    """`make templates` forks the cfn-lint workers on entering `output.run._main`: what its
+    module imports first (the config's models, troposphere) delays them on every run."""
+    code = (
+        "import sys; import generator.output.run; "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {(*HEAVY, 'pydantic')!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
 def test_regions_loads_neither_cfn_lint_nor_troposphere(reference_path):
     code = (
         "import sys; from generator import cli; "
