@@ -112,13 +112,6 @@ class Table:
             ),
             "DeletionProtectionEnabled": spec.deletion_protection,
         }
-        if spec.billing == "on-demand":
-            properties["BillingMode"] = "PAY_PER_REQUEST"
-        else:
-            properties["BillingMode"] = "PROVISIONED"
-            properties["ProvisionedThroughput"] = dynamodb.ProvisionedThroughput(
-                ReadCapacityUnits=spec.read_capacity, WriteCapacityUnits=spec.write_capacity
-            )
         properties.update(_changes(spec))
         self.resource = template.add_resource(
             dynamodb.Table(
