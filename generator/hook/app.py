@@ -6,7 +6,7 @@ The hook invokes the new version directly, once, the way it will be called, and 
 - ``CHECK_KIND=http`` (a function behind the HTTP API): a synthetic API Gateway HTTP API
   (payload 2.0) ``GET <HEALTH_PATH>`` event; it must answer ``EXPECTED_STATUS`` with a JSON body.
 - ``CHECK_KIND=sqs`` (a queue's consumer): an SQS event of one record per consumed queue
-  (``CHECK_QUEUE_ARNS``), whose message carries the ``preTrafficCheck`` message attribute and
+  (``CHECK_QUEUES``), whose message carries the ``preTrafficCheck`` message attribute and
   the body ``{"preTrafficCheck": {...}}``; it must return without a function error and not
   report that message in ``batchItemFailures`` (the queue's trigger has
   ``ReportBatchItemFailures``); a null or empty response is a success, as for Lambda.
@@ -27,8 +27,11 @@ as one file.
 Environment:
     TARGET_FUNCTION_ARN  qualified ARN of the new version (required), e.g. ``...:function:api:7``
     CHECK_KIND           ``http`` (default), ``sqs``, ``schedule``, ``invoke``; several: a,b
-    CHECK_QUEUE_ARNS     comma-separated ARNs of the queues whose trigger invokes the function (sqs)
-    CHECK_SCHEDULES      comma-separated ``name=<schedule ARN>``, the schedules invoking it
+    CHECK_QUEUES         comma-separated names of the queues whose trigger invokes the function
+                         (sqs); each queue's ARN is CHECK_QUEUE_ARN_PREFIX and its name
+    CHECK_SCHEDULES      comma-separated names of the schedules invoking it; each schedule's
+                         ARN is CHECK_SCHEDULE_ARN_PREFIX and its name
+                         (names, not ARNs: Lambda keeps a function's variables to 4 KB)
     HEALTH_PATH          path to probe (default ``/health``)
     EXPECTED_STATUS      HTTP status the probe must return (default ``200``)
     LOG_LEVEL            stdlib logging level name (default ``INFO``)
@@ -72,6 +75,15 @@ PRE_TRAFFIC_CHECK = "preTrafficCheck"
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
+# PutLifecycleEventHookExecutionStatus's answer when the hook's status is already known.
+# https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_PutLifecycleEventHookExecutionStatus.html
+ALREADY_REPORTED = "LifecycleEventAlreadyCompletedException"
+
+
+def _error_code(exc: Exception) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 class _JsonFormatter(logging.Formatter):
@@ -366,14 +378,14 @@ def _listed(variable: str) -> list[str]:
     return values
 
 
-def _schedules() -> list[tuple[str, str]]:
-    found = []
-    for entry in _listed("CHECK_SCHEDULES"):
-        name, _, arn = entry.partition("=")
-        if not name or not arn.startswith("arn:"):
-            raise ValueError(f"CHECK_SCHEDULES entry is not name=schedule ARN: {entry!r}")
-        found.append((name, arn))
-    return found
+def _named(variable: str, prefix_variable: str) -> list[tuple[str, str]]:
+    """(name, ARN) of each name in `variable`, its ARN the prefix in `prefix_variable` and
+    the name."""
+    listed = _listed(variable)
+    prefix = os.environ.get(prefix_variable, "")
+    if not prefix.startswith("arn:"):
+        raise ValueError(f"{prefix_variable} is not an ARN prefix: {prefix!r}")
+    return [(name, f"{prefix}{name}") for name in listed]
 
 
 CHECK_KINDS = ("http", "sqs", "schedule", "invoke")
@@ -393,10 +405,10 @@ def run_check(lambda_client: Any, request_id: str) -> str:
         if kind == "http":
             reasons.append(check_health(lambda_client, request_id))
         elif kind == "sqs":
-            for queue_arn in _listed("CHECK_QUEUE_ARNS"):
+            for _, queue_arn in _named("CHECK_QUEUES", "CHECK_QUEUE_ARN_PREFIX"):
                 reasons.append(check_sqs(lambda_client, request_id, queue_arn))
         elif kind == "schedule":
-            for name, arn in _schedules():
+            for name, arn in _named("CHECK_SCHEDULES", "CHECK_SCHEDULE_ARN_PREFIX"):
                 reasons.append(check_schedule(lambda_client, request_id, name, arn))
         else:
             reasons.append(check_invoke(lambda_client, request_id))
@@ -440,7 +452,12 @@ def handler(
             lifecycleEventHookExecutionId=execution_id,
             status=status,
         )
-    except Exception:
+    except Exception as exc:
+        if _error_code(exc) == ALREADY_REPORTED:
+            # A report whose answer timed out is retried, and CodeDeploy refuses the second:
+            # the status stands, and re-running the hook would only invoke every check again.
+            _log(logging.WARNING, "Hook status was already reported", status=status, **ids)
+            return {"status": status, "reason": reason}
         # Re-raise so the invocation errors. CodeDeploy invokes hooks asynchronously, so Lambda
         # retries the whole hook (default: 2 more times); if reporting keeps failing, CodeDeploy
         # never hears back, times the hook out (after up to an hour) and fails the deployment.

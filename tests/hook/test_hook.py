@@ -61,8 +61,9 @@ def hook_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HEALTH_PATH", raising=False)
     monkeypatch.delenv("EXPECTED_STATUS", raising=False)
     monkeypatch.delenv("CHECK_KIND", raising=False)
-    monkeypatch.delenv("CHECK_QUEUE_ARNS", raising=False)
-    monkeypatch.delenv("CHECK_SCHEDULES", raising=False)
+    for name in ("CHECK_QUEUES", "CHECK_QUEUE_ARN_PREFIX", "CHECK_SCHEDULES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("CHECK_SCHEDULE_ARN_PREFIX", raising=False)
 
 
 @pytest.fixture
@@ -353,6 +354,21 @@ def test_report_failure_is_reraised(run, lambda_stub: Stubber, codedeploy_stub: 
     codedeploy_stub.assert_no_pending_responses()
 
 
+def test_a_report_already_made_stands(run, lambda_stub: Stubber, codedeploy_stub: Stubber) -> None:
+    """A report retried after its answer timed out meets the status it set: the hook ends
+    with it, rather than error and have Lambda run every check again."""
+    lambda_stub.add_response("invoke", invoke_response(HEALTHY), INVOKE_PARAMS)
+    codedeploy_stub.add_client_error(
+        "put_lifecycle_event_hook_execution_status",
+        service_error_code="LifecycleEventAlreadyCompletedException",
+        http_status_code=400,
+        expected_params=status_params("Succeeded"),
+    )
+
+    assert run()["status"] == "Succeeded"
+    codedeploy_stub.assert_no_pending_responses()
+
+
 def test_report_failure_after_failed_check_is_reraised(
     run, lambda_client: Any, codedeploy_stub: Stubber
 ) -> None:
@@ -534,8 +550,20 @@ def test_unknown_check_kind_fails_without_invoking(
     lambda_stub.assert_no_pending_responses()
 
 
-QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:shop-jobs"
-SCHEDULE_ARN = f"arn:aws:scheduler:{REGION}:123456789012:schedule/shop-schedules/shop-nightly"
+QUEUE_PREFIX = f"arn:aws:sqs:{REGION}:123456789012:"
+QUEUE_ARN = f"{QUEUE_PREFIX}shop-jobs"
+SCHEDULE_PREFIX = f"arn:aws:scheduler:{REGION}:123456789012:schedule/shop-schedules/shop-"
+SCHEDULE_ARN = f"{SCHEDULE_PREFIX}nightly"
+
+
+def _queues(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHECK_QUEUES", "shop-jobs")
+    monkeypatch.setenv("CHECK_QUEUE_ARN_PREFIX", QUEUE_PREFIX)
+
+
+def _schedules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHECK_SCHEDULES", "nightly")
+    monkeypatch.setenv("CHECK_SCHEDULE_ARN_PREFIX", SCHEDULE_PREFIX)
 
 
 def _expect_status(codedeploy_stub: Stubber, status: str) -> None:
@@ -551,7 +579,7 @@ def test_a_queue_consumer_gets_an_sqs_event_carrying_the_check_marker(
     run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch, answer
 ) -> None:
     monkeypatch.setenv("CHECK_KIND", "sqs")
-    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
+    _queues(monkeypatch)
     lambda_stub.add_response("invoke", invoke_response(answer), INVOKE_PARAMS)
     _expect_status(codedeploy_stub, "Succeeded")
 
@@ -581,7 +609,7 @@ def test_a_queue_consumer_that_fails_the_check_message_fails(
     run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch, answer, reason
 ) -> None:
     monkeypatch.setenv("CHECK_KIND", "sqs")
-    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
+    _queues(monkeypatch)
     lambda_stub.add_response("invoke", invoke_response(answer), INVOKE_PARAMS)
     _expect_status(codedeploy_stub, "Failed")
 
@@ -595,7 +623,7 @@ def test_a_scheduled_function_gets_its_schedules_event_with_the_marker(
     run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch
 ) -> None:
     monkeypatch.setenv("CHECK_KIND", "schedule")
-    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    _schedules(monkeypatch)
     lambda_stub.add_response("invoke", invoke_response({"done": True}), INVOKE_PARAMS)
     _expect_status(codedeploy_stub, "Succeeded")
 
@@ -612,7 +640,7 @@ def test_a_scheduled_function_that_raises_on_its_check_fails(
     run, lambda_stub: Stubber, codedeploy_stub: Stubber, monkeypatch
 ) -> None:
     monkeypatch.setenv("CHECK_KIND", "schedule")
-    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    _schedules(monkeypatch)
     lambda_stub.add_response(
         "invoke",
         invoke_response({"errorMessage": "x", "errorType": "E"}, "Unhandled"),
@@ -629,8 +657,8 @@ def test_every_kind_of_a_function_is_checked_in_turn_and_the_first_failure_stops
     run, lambda_stub: Stubber, codedeploy_stub: Stubber, sent_payloads: list, monkeypatch
 ) -> None:
     monkeypatch.setenv("CHECK_KIND", "http,sqs,schedule")
-    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
-    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    _queues(monkeypatch)
+    _schedules(monkeypatch)
     lambda_stub.add_response("invoke", invoke_response(HEALTHY), INVOKE_PARAMS)
     lambda_stub.add_response(
         "invoke",
@@ -654,7 +682,7 @@ def test_a_consumer_without_its_queues_named_fails_without_invoking(
 
     result = run()
 
-    assert result["status"] == "Failed" and "CHECK_QUEUE_ARNS is not set" in result["reason"]
+    assert result["status"] == "Failed" and "CHECK_QUEUES is not set" in result["reason"]
 
 
 class DirectLambdaClient:
@@ -680,8 +708,8 @@ def test_the_example_consumer_meets_the_contract_of_each_check(
         "example_jobs_app",
     )
     monkeypatch.setenv("CHECK_KIND", "sqs,schedule")
-    monkeypatch.setenv("CHECK_QUEUE_ARNS", QUEUE_ARN)
-    monkeypatch.setenv("CHECK_SCHEDULES", f"nightly={SCHEDULE_ARN}")
+    _queues(monkeypatch)
+    _schedules(monkeypatch)
     _expect_status(codedeploy_stub, "Succeeded")
 
     result = hook_app.handler(

@@ -321,16 +321,24 @@ def test_each_hook_checks_its_function_the_ways_it_is_called(data_app) -> None:
     resources = data_app["Resources"]
     worker = resources["WorkerHook"]["Properties"]["Environment"]["Variables"]
     assert worker["CHECK_KIND"] == "sqs,schedule"
-    assert worker["CHECK_QUEUE_ARNS"] == {"Fn::Join": [",", [{"Fn::GetAtt": ["JobsQueue", "Arn"]}]]}
-    assert worker["CHECK_SCHEDULES"] == {
-        "Fn::Sub": "nightly=arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
-        ":schedule/shop-schedules/shop-nightly"
+    # Names and the ARN prefix they complete (a function's variables take at most 4 KB).
+    assert worker["CHECK_QUEUES"] == "shop-jobs"
+    assert worker["CHECK_QUEUE_ARN_PREFIX"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
     }
+    queue = resources["JobsQueue"]["Properties"]["QueueName"]
+    assert queue == worker["CHECK_QUEUES"]  # the prefix and the name: the queue's ARN
+    assert worker["CHECK_SCHEDULES"] == "nightly"
+    assert worker["CHECK_SCHEDULE_ARN_PREFIX"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
+        ":schedule/shop-schedules/shop-"
+    }
+    assert resources["NightlySchedule"]["Properties"]["Name"] == "shop-nightly"
     assert "HEALTH_PATH" not in worker
     api = resources["ApiHook"]["Properties"]["Environment"]["Variables"]
     assert api["CHECK_KIND"] == "http,schedule"
     assert api["HEALTH_PATH"] == "/health"
-    assert "CHECK_QUEUE_ARNS" not in api
+    assert "CHECK_QUEUES" not in api
     # The schedule a hook's event imitates is the one the template defines.
     nightly = resources["NightlySchedule"]["Properties"]
     assert nightly["Name"] == "shop-nightly"

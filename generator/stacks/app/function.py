@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from awacs import awslambda
 from awacs import codedeploy as codedeploy_actions
-from troposphere import GetAtt, Join, Ref, Sub, codedeploy
+from troposphere import GetAtt, Ref, Sub, codedeploy
 from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 from troposphere.policies import CodeDeployLambdaAliasUpdate, UpdatePolicy
@@ -403,20 +403,21 @@ class FunctionParts:
         if self.spec.routes:
             kinds.append("http")
             variables["HEALTH_PATH"] = self.spec.health_path
+        # Names, and the ARN prefix they complete, not ARNs: a function's variables take at
+        # most 4 KB, and a hook may check as many as MAX_HOOK_CHECKS queues and schedules.
+        app, here = self.stack.app, "${AWS::Region}:${AWS::AccountId}"
         queues = [k for k, q in sorted(config.queues.items()) if q.consumer == self.key]
         if queues:
             kinds.append("sqs")
-            variables["CHECK_QUEUE_ARNS"] = Join(",", [self.stack.queues[q].arn for q in queues])
+            variables["CHECK_QUEUES"] = ",".join(names.queue_name(app, q) for q in queues)
+            variables["CHECK_QUEUE_ARN_PREFIX"] = Sub(f"arn:${{AWS::Partition}}:sqs:{here}:")
         schedules = [k for k, s in sorted(config.schedules.items()) if s.function == self.key]
         if schedules:
             kinds.append("schedule")
-            group = names.schedule_group(self.stack.app)
-            variables["CHECK_SCHEDULES"] = Sub(
-                ",".join(
-                    f"{k}=arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:"
-                    f"${{AWS::AccountId}}:schedule/{group}/{names.schedule_name(self.stack.app, k)}"
-                    for k in schedules
-                )
+            variables["CHECK_SCHEDULES"] = ",".join(schedules)
+            variables["CHECK_SCHEDULE_ARN_PREFIX"] = Sub(
+                f"arn:${{AWS::Partition}}:scheduler:{here}:schedule/{names.schedule_group(app)}/"
+                + names.schedule_name(app, "")
             )
         variables["CHECK_KIND"] = ",".join(kinds or ["invoke"])
         return dict(sorted(variables.items()))
