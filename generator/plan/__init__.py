@@ -46,6 +46,8 @@ class Plan:
                         "removed"
                         if change.action == "remove"
                         else f"replaced ({change.replacement})"
+                        if change.replacement != "never"
+                        else f"losing its replicas in {', '.join(change.lost_replicas)}"
                     )
                     found.append(
                         f"{template}: {change.type} {change.id} is {how}, "

@@ -37,12 +37,17 @@ class ResourceChange:
     paths: list[str] = field(default_factory=list)
     stateful: bool = False
     deletion_policy: str = "Delete"
+    # A global table's replicas that the update deletes, with their items, whatever the
+    # table's DeletionPolicy says.
+    lost_replicas: list[str] = field(default_factory=list)
 
     @property
     def data_risk(self) -> bool:
         """A stateful resource that goes (removed or replaced), whatever its policy says:
-        `Retain` keeps the data but leaves the resource outside the stack."""
-        return self.stateful and (self.action == "remove" or self.replacement != "never")
+        `Retain` keeps the data but leaves the resource outside the stack; or a global
+        table that loses a replica."""
+        goes = self.action == "remove" or self.replacement != "never"
+        return self.stateful and (goes or bool(self.lost_replicas))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,7 @@ class ResourceChange:
             "paths": self.paths,
             "stateful": self.stateful,
             "deletion_policy": self.deletion_policy,
+            "lost_replicas": self.lost_replicas,
             "data_risk": self.data_risk,
         }
 
@@ -152,8 +158,19 @@ def diff(
             if paths:
                 replaced = _replaces(after[rid]["Type"], paths)
                 changes[rid] = _change(rid, after[rid], "modify", paths, replaced)
+                changes[rid].lost_replicas = sorted(_replicas(before[rid]) - _replicas(after[rid]))
     _propagate(changes, after, changed_parameters or set())
     return sorted(changes.values(), key=lambda c: c.id)
+
+
+def _replicas(resource: dict[str, Any]) -> set[str]:
+    """The regions of a global table's replicas (none for any other type)."""
+    replicas = resource.get("Properties", {}).get("Replicas", [])
+    if resource.get("Type") != "AWS::DynamoDB::GlobalTable" or not isinstance(replicas, list):
+        return set()
+    return {
+        r["Region"] for r in replicas if isinstance(r, dict) and isinstance(r.get("Region"), str)
+    }
 
 
 def _paths(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

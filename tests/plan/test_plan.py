@@ -228,3 +228,32 @@ def test_the_review_message_fits_an_approval_however_many_risks():
     risks = shlex.split(assignments["PLAN_RISKS"])[0]
     assert risks.endswith("…")
     assert len(names.REVIEW_MESSAGE.format(risks=risks)) == names.APPROVAL_MESSAGE_MAX
+
+
+def test_a_global_table_losing_a_replica_needs_a_person(tmp_path):
+    """The update deletes that region's replica and its items, whatever the table's
+    DeletionPolicy: a risk the Review stage stops for."""
+    table = {"partition_key": "pk", "replication": "global", "stream": "KEYS_ONLY"}
+
+    def raw(regions: list[str]) -> dict[str, Any]:
+        edited = copy.deepcopy(REFERENCE)
+        edited["targets"].update(regions=regions, waves=[regions])
+        edited["tables"] = {"ledger": dict(table, deletion_protection=False)}
+        return edited
+
+    three = files(tmp_path / "three", raw(["eu-west-1", "us-east-1", "ap-southeast-2"]))
+    two = files(tmp_path / "two", raw(["eu-west-1", "us-east-1"]))
+    shrunk = make_plan(three, two, TEMPLATES)
+    lost = change(shrunk, "data.json", "LedgerGlobalTable")
+    assert (lost.action, lost.replacement, lost.lost_replicas) == (
+        "modify",
+        "never",
+        ["ap-southeast-2"],
+    )
+    assert (
+        "data.json: AWS::DynamoDB::GlobalTable LedgerGlobalTable is losing its replicas in "
+        "ap-southeast-2, DeletionPolicy Retain"
+    ) in shrunk.risks()
+    grown = make_plan(two, three, TEMPLATES)
+    assert not change(grown, "data.json", "LedgerGlobalTable").data_risk
+    assert not grown.risks() or all("LedgerGlobalTable" not in r for r in grown.risks())

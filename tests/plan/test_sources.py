@@ -217,3 +217,42 @@ def test_a_live_plan_of_an_unchanged_fleet_needs_no_approval(
     status = command.run(args, config, None, reference_build.files, templates, io.StringIO())
     assert status == 0
     assert args.gate.read_text() == "PLAN_GATE=none\nPLAN_RISKS=none\n"
+
+
+def test_a_fleet_with_global_tables_is_read_from_the_data_stack_sets_too(write_config):
+    """The data stack sets are the pipeline's too: a live plan compares their templates."""
+
+    def edit(raw: dict[str, Any]) -> None:
+        raw["tables"] = {
+            "ledger": {"partition_key": "pk", "replication": "global", "stream": "KEYS_ONLY"}
+        }
+
+    config = config_module.load(write_config(edit))
+    session = Session()
+    stub = session.stub
+    for name in ("shop-app", "shop-bootstrap", "shop-data-keys", "shop-data"):
+        stub.add_response("describe_stack_set", stack_set(name, {}), {"StackSetName": name})
+        stub.add_response(
+            "list_stack_instances",
+            {"Summaries": [instance("eu-west-1")]},
+            {"StackSetName": name},
+        )
+        if name == "shop-app":
+            stub.add_response(
+                "describe_stack_instance",
+                {"StackInstance": {"Region": "eu-west-1", "ParameterOverrides": []}},
+                {
+                    "StackSetName": name,
+                    "StackInstanceAccount": "111122223333",
+                    "StackInstanceRegion": "eu-west-1",
+                },
+            )
+    for stack in ("shop-logging", "shop-pipeline"):
+        stub.add_response(
+            "get_template", {"TemplateBody": json.dumps(TEMPLATE)}, {"StackName": stack}
+        )
+    with stub:
+        fleet = live(config, session)
+    stub.assert_no_pending_responses()
+    assert {"data-keys.json", "data.json"} <= set(fleet.files)
+    assert {"shop-data-keys", "shop-data"} <= set(fleet.instances)
