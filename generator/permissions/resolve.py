@@ -627,6 +627,15 @@ _REF: Final[dict[str, Handler]] = {
     "AWS::SSM::Parameter": _name,
 }
 
+
+def _table_arn(r: Resolver, k: str) -> str:
+    return f"{r.base('dynamodb')}table/{_name(r, k)}"
+
+
+def _stream_arn(r: Resolver, k: str) -> str:
+    return f"{_table_arn(r, k)}/stream/2024-01-01T00:00:00.000"
+
+
 _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
     ("AWS::ApiGatewayV2::Api", "ApiEndpoint"): lambda r, k: (
         f"https://{_api_id(r, k)}.execute-api.{r.placement.region}.amazonaws.com"
@@ -645,14 +654,10 @@ _ATTRIBUTES: Final[dict[tuple[str, str], Handler]] = {
         f"{r.base('codeconnections')}connection/{stable_uuid(repr(r), k)}"
     ),
     # A global table's attributes are those of its replica in the stack's region.
-    ("AWS::DynamoDB::GlobalTable", "Arn"): lambda r, k: f"{r.base('dynamodb')}table/{_name(r, k)}",
-    ("AWS::DynamoDB::GlobalTable", "StreamArn"): lambda r, k: (
-        f"{r.base('dynamodb')}table/{_name(r, k)}/stream/2024-01-01T00:00:00.000"
-    ),
-    ("AWS::DynamoDB::Table", "Arn"): lambda r, k: f"{r.base('dynamodb')}table/{_name(r, k)}",
-    ("AWS::DynamoDB::Table", "StreamArn"): lambda r, k: (
-        f"{r.base('dynamodb')}table/{_name(r, k)}/stream/2024-01-01T00:00:00.000"
-    ),
+    ("AWS::DynamoDB::GlobalTable", "Arn"): _table_arn,
+    ("AWS::DynamoDB::GlobalTable", "StreamArn"): _stream_arn,
+    ("AWS::DynamoDB::Table", "Arn"): _table_arn,
+    ("AWS::DynamoDB::Table", "StreamArn"): _stream_arn,
     ("AWS::Events::EventBus", "Arn"): lambda r, k: f"{r.base('events')}event-bus/{_name(r, k)}",
     ("AWS::Events::EventBus", "Name"): _name,
     ("AWS::Events::Rule", "Arn"): _rule_arn,
