@@ -629,9 +629,25 @@ class ReleasePipeline(Stack):
     def _foundation_set(
         self, name: str, stack: str, regions: list[str], accounts: list[Any], order: int
     ) -> codepipeline.Actions:
-        """A self-managed stack set of the Foundation stage, with this release's template
-        (and its parameters, if it has any) in `regions` of `accounts`."""
-        targets = self.config.targets
+        """A self-managed stack set of the Foundation stage in `regions` of `accounts`."""
+        return self.stack_set_action(
+            name, stack, regions, {"DeploymentTargets": Join(",", accounts)}, order
+        )
+
+    def stack_set_action(
+        self,
+        name: str,
+        stack: str,
+        regions: list[str],
+        targets: dict[str, Any],
+        order: int,
+        *,
+        service_managed: bool = False,
+    ) -> codepipeline.Actions:
+        """A CloudFormationStackSet action with this release's template of `stack` (and
+        its parameters, if it has any) in `regions` of `targets`: self-managed, with the
+        administration and execution roles, unless `service_managed`."""
+        settings = self.config.targets
         layout = self.inputs.layout
         configuration: dict[str, Any] = {
             "StackSetName": names.stack_set(self.app, stack),
@@ -639,16 +655,23 @@ class ReleasePipeline(Stack):
             "TemplatePath": actions.built(layout.deploy / f"{stack}.json"),
             "Capabilities": "CAPABILITY_IAM",
             "Regions": ",".join(regions),
-            "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
-            "MaxConcurrentPercentage": str(targets.max_concurrent_percentage),
-            "DeploymentTargets": Join(",", accounts),
-            "PermissionModel": "SELF_MANAGED",
-            "AdministrationRoleArn": self.admin_role_arn,
-            "ExecutionRoleName": names.STACKSET_EXECUTION_ROLE,
+            "FailureTolerancePercentage": str(settings.failure_tolerance_percentage),
+            "MaxConcurrentPercentage": str(settings.max_concurrent_percentage),
+            **targets,
         }
         if stack in PARAMETERIZED:
             configuration["Parameters"] = actions.built(layout.deploy / "params" / f"{stack}.json")
-        return actions.stack_set(name, dict(sorted(configuration.items())), order)
+        if service_managed:
+            # OrganizationsAutoDeployment excludes DeploymentTargets and Regions; left out,
+            # it is Disabled, and every wave names its OUs and regions.
+            configuration["PermissionModel"] = "SERVICE_MANAGED"
+        else:
+            configuration.update(
+                PermissionModel="SELF_MANAGED",
+                AdministrationRoleArn=self.admin_role_arn,
+                ExecutionRoleName=names.STACKSET_EXECUTION_ROLE,
+            )
+        return actions.stack_set(name, configuration, order)
 
     # --- notifications --------------------------------------------------------------------
 

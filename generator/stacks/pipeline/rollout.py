@@ -120,30 +120,14 @@ class Rollout:
         )
 
     def _deploy(self, wave: int, regions: list[str], order: int) -> codepipeline.Actions:
-        targets = self.config.targets
-        layout = self.stack.inputs.layout
-        configuration: dict[str, Any] = {
-            "StackSetName": names.stack_set(self.app, "app"),
-            "Description": f"{self.app} app",
-            "TemplatePath": actions.built(layout.deploy / "app.json"),
-            "Parameters": actions.built(layout.deploy / "params" / "app.json"),
-            "Capabilities": "CAPABILITY_IAM",
-            "Regions": ",".join(regions),
-            "FailureTolerancePercentage": str(targets.failure_tolerance_percentage),
-            "MaxConcurrentPercentage": str(targets.max_concurrent_percentage),
-            **self.targets(),
-        }
-        if targets.permission_model == "SERVICE_MANAGED":
-            # OrganizationsAutoDeployment excludes DeploymentTargets and Regions; left out,
-            # it is Disabled, and every wave names its OUs and regions.
-            configuration["PermissionModel"] = "SERVICE_MANAGED"
-        else:
-            configuration.update(
-                PermissionModel="SELF_MANAGED",
-                AdministrationRoleArn=self.stack.admin_role_arn,
-                ExecutionRoleName=names.STACKSET_EXECUTION_ROLE,
-            )
-        return actions.stack_set(f"Wave{wave}", configuration, order)
+        return self.stack.stack_set_action(
+            f"Wave{wave}",
+            "app",
+            regions,
+            self.targets(),
+            order,
+            service_managed=self.config.targets.permission_model == "SERVICE_MANAGED",
+        )
 
     def targets(self) -> dict[str, Any]:
         """The target accounts, or the OUs of service-managed StackSets."""
