@@ -39,7 +39,7 @@ from generator.permissions.resolve import (
     UnresolvableError,
     stable_uuid,
 )
-from generator.stacks import BY_FILE
+from generator.stacks import BY_FILE, stack_sets
 
 DATA: Final = Path(__file__).with_name("requirements.toml")
 SCHEMA_REGION: Final = "us-east-1"
@@ -290,15 +290,13 @@ class World:
 
     @property
     def self_managed_stacksets(self) -> list[str]:
-        """The stack sets StackSets deploys with the self-managed roles: the bootstrap,
-        the app unless it is service-managed, and the global tables' two (always
-        self-managed: generator/stacks/pipeline, `_foundation_set`)."""
-        found = [names.stack_set(self.app, "bootstrap")]
-        if not self.service_managed_app:
-            found.append(names.stack_set(self.app, "app"))
-        if self.config.global_tables:
-            found += [names.stack_set(self.app, s) for s in ("data-keys", "data")]
-        return found
+        """The stack sets StackSets deploys with the self-managed roles: every one the
+        config has (the registry's), but the app's when it is service-managed."""
+        return [
+            names.stack_set(self.app, s)
+            for s in stack_sets(self.config)
+            if not (s == "app" and self.service_managed_app)
+        ]
 
     def parameters(self, file: str, account: str, region: str) -> dict[str, str]:
         """The values a stack gets: the StackSet input files the build writes (params/),
