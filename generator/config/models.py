@@ -1433,13 +1433,18 @@ class Config(_Model):
             )
         return problems
 
+    def triggers_of(self, function: str) -> tuple[list[str], list[str]]:
+        """The queues `function` consumes and the schedules that invoke it, by name."""
+        queues = [k for k, q in sorted(self.queues.items()) if q.consumer == function]
+        schedules = [k for k, s in sorted(self.schedules.items()) if s.function == function]
+        return queues, schedules
+
     def checks_of(self, function: str) -> int:
         """How many ways the pre-traffic hook checks `function`: one for its routes, one
         per queue it consumes and per schedule that invokes it, else one invocation."""
         routes = 1 if self.functions[function].routes else 0
-        queues = sum(1 for q in self.queues.values() if q.consumer == function)
-        schedules = sum(1 for s in self.schedules.values() if s.function == function)
-        return (routes + queues + schedules) or 1
+        queues, schedules = self.triggers_of(function)
+        return (routes + len(queues) + len(schedules)) or 1
 
     @property
     def global_tables(self) -> dict[str, Table]:

@@ -406,12 +406,11 @@ class FunctionParts:
         # Names, and the ARN prefix they complete, not ARNs: a function's variables take at
         # most 4 KB, and a hook may check as many as MAX_HOOK_CHECKS queues and schedules.
         app, here = self.stack.app, "${AWS::Region}:${AWS::AccountId}"
-        queues = [k for k, q in sorted(config.queues.items()) if q.consumer == self.key]
+        queues, schedules = config.triggers_of(self.key)
         if queues:
             kinds.append("sqs")
             variables["CHECK_QUEUES"] = ",".join(names.queue_name(app, q) for q in queues)
             variables["CHECK_QUEUE_ARN_PREFIX"] = Sub(f"arn:${{AWS::Partition}}:sqs:{here}:")
-        schedules = [k for k, s in sorted(config.schedules.items()) if s.function == self.key]
         if schedules:
             kinds.append("schedule")
             variables["CHECK_SCHEDULES"] = ",".join(schedules)
