@@ -42,15 +42,8 @@ class Plan:
         for template, changes in sorted(self.templates.items()):
             for change in changes:
                 if change.data_risk:
-                    how = (
-                        "removed"
-                        if change.action == "remove"
-                        else f"replaced ({change.replacement})"
-                        if change.replacement != "never"
-                        else f"losing its replicas in {', '.join(change.lost_replicas)}"
-                    )
                     found.append(
-                        f"{template}: {change.type} {change.id} is {how}, "
+                        f"{template}: {change.type} {change.id} is {change.loss}, "
                         f"DeletionPolicy {change.deletion_policy}"
                     )
         return found

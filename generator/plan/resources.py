@@ -49,6 +49,15 @@ class ResourceChange:
         goes = self.action == "remove" or self.replacement != "never"
         return self.stateful and (goes or bool(self.lost_replicas))
 
+    @property
+    def loss(self) -> str:
+        """How a data risk loses data, in words."""
+        if self.action == "remove":
+            return "removed"
+        if self.replacement != "never":
+            return f"replaced ({self.replacement})"
+        return f"losing its replicas in {', '.join(self.lost_replicas)}"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
