@@ -62,6 +62,19 @@ def _preferences(config: Config, regions: list[str]) -> dict[str, Any]:
     }
 
 
+def _instances(
+    config: Config, stack: str, regions: list[str], *, central: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """A `create-stack-instances` (or `update-stack-instances`) input for `regions`."""
+    return {
+        "StackSetName": naming.stack_set(config.application.name, stack),
+        "Regions": regions,
+        **_targets(config, central=central),
+        **extra,
+        "OperationPreferences": _preferences(config, regions),
+    }
+
+
 def _stack_set(
     config: Config, stack: str, description: str, values: dict[str, str]
 ) -> dict[str, Any]:
@@ -93,33 +106,21 @@ def files(config: Config) -> dict[str, Any]:
         f"{app}: artifact buckets and log destinations, every region",
         bootstrap_parameters(config),
     )
-    out["stacksets/bootstrap.instances.json"] = {
-        "StackSetName": naming.stack_set(app, "bootstrap"),
-        "Regions": list(targets.regions),
-        **_targets(config, central=True),
-        "OperationPreferences": _preferences(config, list(targets.regions)),
-    }
+    out["stacksets/bootstrap.instances.json"] = _instances(
+        config, "bootstrap", list(targets.regions), central=True
+    )
     app_set = _stack_set(config, "app", f"{app}: the regional application", app_parameters(config))
     if targets.permission_model == "SERVICE_MANAGED":
         app_set["PermissionModel"] = "SERVICE_MANAGED"
         app_set["AutoDeployment"] = {"Enabled": False}
     out["stacksets/app.stack-set.json"] = app_set
     for number, wave in enumerate(targets.wave_list, start=1):
-        out[f"stacksets/app.wave-{number}.instances.json"] = {
-            "StackSetName": naming.stack_set(app, "app"),
-            "Regions": wave,
-            **_targets(config, central=False),
-            "OperationPreferences": _preferences(config, wave),
-        }
+        out[f"stacksets/app.wave-{number}.instances.json"] = _instances(config, "app", wave)
     # Per-region values differ from the StackSet's only where the config overrides them.
     for region, level in sorted(targets.log_level_overrides.items()):
-        out[f"stacksets/app.overrides.{region}.json"] = {
-            "StackSetName": naming.stack_set(app, "app"),
-            "Regions": [region],
-            **_targets(config, central=False),
-            "ParameterOverrides": _parameters({"LogLevel": level}),
-            "OperationPreferences": _preferences(config, [region]),
-        }
+        out[f"stacksets/app.overrides.{region}.json"] = _instances(
+            config, "app", [region], ParameterOverrides=_parameters({"LogLevel": level})
+        )
     # Global tables: each region's key, then the tables in the home region, before the app.
     if config.global_tables:
         for stack, description, regions in (
@@ -129,12 +130,7 @@ def files(config: Config) -> dict[str, Any]:
             out[f"stacksets/{stack}.stack-set.json"] = _stack_set(
                 config, stack, f"{app}: {description}", {}
             )
-            out[f"stacksets/{stack}.instances.json"] = {
-                "StackSetName": naming.stack_set(app, stack),
-                "Regions": regions,
-                **_targets(config, central=False),
-                "OperationPreferences": _preferences(config, regions),
-            }
+            out[f"stacksets/{stack}.instances.json"] = _instances(config, stack, regions)
     # Parameter files of the StackSets themselves, which the pipeline's actions read.
     out["params/bootstrap.json"] = _parameters(bootstrap_parameters(config))
     out["params/app.json"] = _parameters(app_parameters(config))
