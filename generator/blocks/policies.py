@@ -7,7 +7,7 @@ statements sorted by Sid, so a policy reads the same whatever order its grants w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from awacs import iam as iam_actions
@@ -24,6 +24,7 @@ from awacs.aws import (
 )
 from troposphere import AWSHelperFn, Sub
 
+from generator import vocabulary as names
 from generator.output.render import plain
 from generator.permissions import iam_data
 
@@ -57,6 +58,12 @@ def arn(service: str, resource: str, *, region: bool = True, account: bool = Tru
     where = "${AWS::Region}" if region else ""
     who = "${AWS::AccountId}" if account else ""
     return Sub(f"arn:${{AWS::Partition}}:{service}:{where}:{who}:{resource}")
+
+
+def stack_sets(app: str, sets: Iterable[str]) -> list[Sub]:
+    """The ARNs of the application's stack sets `sets` (by short name), whatever their id:
+    a stack set's ARN is `stackset/<name>:<id>`."""
+    return [arn("cloudformation", f"stackset/{names.stack_set(app, s)}:*") for s in sets]
 
 
 def account_root() -> Sub:

@@ -90,7 +90,7 @@ def statements(app: str, sets: tuple[str, ...]) -> list[Any]:
         policies.allow(
             "ReadStackSetOperations",
             [cfn.ListStackSetOperations],
-            [policies.arn("cloudformation", f"stackset/{names.stack_set(app, s)}:*") for s in sets],
+            policies.stack_sets(app, sets),
         ),
         # ListStackSets has no resource type in IAM.
         # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html

@@ -223,10 +223,7 @@ class ReleasePipeline(Stack):
             *policies.scoped(
                 "ReadFleetForPlan",
                 [cfn.DescribeStackSet, cfn.ListStackInstances, cfn.DescribeStackInstance],
-                [
-                    policies.arn("cloudformation", f"stackset/{names.stack_set(self.app, s)}:*")
-                    for s in stack_sets(self.config)
-                ],
+                policies.stack_sets(self.app, stack_sets(self.config)),
             ),
             policies.allow(
                 "ReadHomeStacksForPlan",
@@ -466,10 +463,7 @@ class ReleasePipeline(Stack):
                     cfn.UpdateStackInstances,
                 ],
                 [
-                    *[
-                        policies.arn("cloudformation", f"stackset/{names.stack_set(self.app, s)}:*")
-                        for s in stack_sets(self.config)
-                    ],
+                    *policies.stack_sets(self.app, stack_sets(self.config)),
                     policies.arn("cloudformation", "stackset-target/*"),
                     policies.arn("cloudformation", "type/resource/*"),
                 ],
