@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from generator.output import derived
+
 if TYPE_CHECKING:
     from generator.config.models import Targets
 
@@ -69,20 +71,23 @@ def selection(function_prefix: str, api_log_group: str) -> str:
 
 
 @cache
-def _types(region: str) -> frozenset[str]:
-    """The resource types cfn-lint's schemas list for `region` (none for a region they do
-    not know: cfn-lint would fall back to us-east-1's)."""
-    from cfnlint.helpers import REGIONS
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+def offered(region: str) -> bool:
+    """Whether cfn-lint's schemas list the rule's type in `region` (not for a region they
+    do not know: cfn-lint would fall back to us-east-1's). A fact of the installed
+    cfn-lint, kept on disk: a config's check need not load its schemas."""
 
-    if region not in REGIONS:
-        return frozenset()
-    return frozenset(PROVIDER_SCHEMA_MANAGER.get_resource_types(region))
+    def compute() -> bool:
+        from cfnlint.helpers import REGIONS
+        from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+        return region in REGIONS and RULE_TYPE in PROVIDER_SCHEMA_MANAGER.get_resource_types(region)
+
+    return bool(derived.fact(f"cfnlint.offers:{RULE_TYPE}:{region}", compute))
 
 
 def unavailable(regions: Iterable[str]) -> list[str]:
     """The regions, of `regions`, where CloudFormation does not offer the rule's type."""
-    return [r for r in regions if RULE_TYPE not in _types(r)]
+    return [r for r in regions if not offered(r)]
 
 
 def schema_source() -> str:

@@ -82,6 +82,7 @@ def _main(args: argparse.Namespace, layout: Layout, paths: list[Path]) -> int:
     if failed and not args.all:
         return EXIT_BAD_INPUT
     sam = _samconfig(layout.root, built)
+    derived.save()  # what loading the other environments' configs asked
     status = _check(built, sam) if args.check else _write(built, sam, args.started)
     if failed:
         return EXIT_BAD_INPUT

@@ -227,3 +227,27 @@ def test_the_plans_schema_facts_from_the_cache_are_cfn_lints(tmp_path, fresh_sta
     assert resources.stateful_types() == stateful
     resources.create_only.cache_clear()
     resources.stateful_types.cache_clear()
+
+
+def test_where_the_centralization_rule_is_offered_from_the_cache_is_cfn_lints(
+    tmp_path, fresh_state, monkeypatch
+):
+    """Kept, the answer is what cfn-lint's schemas say; read back, they are not loaded."""
+    from generator.config import centralization
+
+    regions = ["eu-west-1", "af-south-1", "xx-nowhere-1"]
+    derived.use(None)
+    centralization.offered.cache_clear()
+    fresh = [centralization.offered(r) for r in regions]
+    assert fresh == [True, False, False]
+    centralization.offered.cache_clear()
+    derived.reset()
+    derived.use(tmp_path)
+    assert [centralization.offered(r) for r in regions] == fresh
+    derived.save()
+    derived.reset()
+    derived.use(tmp_path)
+    centralization.offered.cache_clear()
+    monkeypatch.setattr("cfnlint.schema.PROVIDER_SCHEMA_MANAGER.get_resource_types", never)
+    assert centralization.unavailable(regions) == ["af-south-1", "xx-nowhere-1"]
+    centralization.offered.cache_clear()
