@@ -6,9 +6,9 @@ lint templates that have not changed since the last one. So:
 - a result is cached under the hash of everything it depends on (the template's bytes,
   its regions, cfn-lint's version, the rule configuration): a hit is what linting would
   return, and any change of those misses;
-- a template of many regions is linted in calls of at most REGIONS_PER_CALL regions,
-  chunks that depend on its regions alone, so that its findings do not depend on the
-  machine;
+- a template is linted in all its regions in one call: cfn-lint shares the work of a
+  call across its regions (the 28-function app.json takes about as long in 30 regions as
+  in 15, four fifths of that in 1), so calls of fewer regions would only repeat it;
 - the command line forks a worker process (`Workers`) before it builds anything: it
   loads the rules while the templates are built, then lints what the cache does not
   hold; more work than one unit forks more workers (up to the cores), each taking the
@@ -24,7 +24,6 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache, wraps
-from math import ceil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,22 +45,15 @@ RULE_CONFIGURATION: dict[str, tuple[str, ...]] = {
     "ignore_rules": ("I3010",),
     "include": ("I",),
 }
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # Names a folder for the lint cache: the command line's instead of build/cache/lint, and
 # the library's (generator.build.build) when it is given none, e.g. one that every test
 # of a run shares.
 CACHE_VARIABLE = "GENERATOR_LINT_CACHE"
-# cfn-lint's cost of one more region in the same call, relative to the first (measured:
-# about 1.3 s per region on a template that takes 7.5 s in one).
-EXTRA_REGION_COST = 0.2
-# The most regions one cfn-lint call checks, for a template of CHUNK_BYTES or more.
-# cfn-lint shares the work of one call across its regions: a large template costs about
-# as much in 8 regions as in 1, 1.4 times as much in 15 and 4 times in 30 (a value with
-# several region-dependent parts is checked for every combination of them), so its 30
-# regions are linted as two calls of 15. A smaller template costs little more in 30
-# regions than in 1, and is linted in one call.
-REGIONS_PER_CALL = 15
-CHUNK_BYTES = 256_000
+# cfn-lint's cost of one more region in the same call, relative to the first: what
+# orders the work, costliest first (measured on the 28-function app.json: 12 s in one
+# region, 14.5 s in 30).
+EXTRA_REGION_COST = 0.01
 
 
 @dataclass(frozen=True, order=True)
@@ -169,7 +161,6 @@ def cache_key(body: str, regions: Sequence[str], version: str | None = None) -> 
         "regions": sorted(set(regions)),
         "cfn-lint": version or cfn_lint_version(),
         "rules": RULE_CONFIGURATION,
-        "chunks": [REGIONS_PER_CALL, CHUNK_BYTES],  # how the regions are split (`split`)
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
@@ -243,12 +234,13 @@ def default_workers() -> int:
 def _lint_jobs(
     jobs: Sequence[Job], workers: int | None, pool: Workers | None
 ) -> list[list[Finding]]:
-    """Findings per job, in order: the union of its units' findings."""
-    units = split(jobs)
-    if not units:
-        return [[] for _ in jobs]
+    """Findings per job, in order; the costliest jobs are handed out first."""
+    if not jobs:
+        return []
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost())
+    units = [jobs[i] for i in order]
     if pool is not None:
-        parts = pool.run([job for _, job in units])
+        parts = pool.run(units)
     else:
         workers = min(workers or default_workers(), len(units))
         if workers <= 1:
@@ -260,30 +252,13 @@ def _lint_jobs(
             context = multiprocessing.get_context("fork")
             with context.Pool(workers) as forked:
                 parts = forked.map(_lint_unit, units, chunksize=1)
-    merged: dict[int, set[Finding]] = {}
-    for (index, _), findings in zip(units, parts, strict=True):
-        merged.setdefault(index, set()).update(findings)
-    return [sorted(merged.get(i, set())) for i in range(len(jobs))]
+    found: list[list[Finding]] = [[] for _ in jobs]
+    for index, findings in zip(order, parts, strict=True):
+        found[index] = findings
+    return found
 
 
-def split(jobs: Sequence[Job]) -> list[tuple[int, Job]]:
-    """(job index, unit) pairs, costliest first. A job of CHUNK_BYTES or more and more
-    than REGIONS_PER_CALL regions is linted in even chunks of its (sorted) regions: the
-    chunks depend on the job alone, never on the number of workers, so a job's findings
-    (the union of its chunks') are the same on any machine, as its cache key promises."""
-    units: list[tuple[int, Job]] = []
-    for index, job in enumerate(jobs):
-        count = len(job.regions)
-        large = len(job.body) >= CHUNK_BYTES
-        chunks = max(1, ceil(count / REGIONS_PER_CALL)) if large else 1
-        for chunk in range(chunks):
-            regions = job.regions[chunk * count // chunks : (chunk + 1) * count // chunks]
-            units.append((index, Job(job.name, job.body, regions)))
-    return sorted(units, key=lambda u: -u[1].cost())
-
-
-def _lint_unit(unit: tuple[int, Job]) -> list[Finding]:
-    job = unit[1]
+def _lint_unit(job: Job) -> list[Finding]:
     return lint(job.name, job.body, job.regions)
 
 

@@ -93,27 +93,31 @@ def test_workers_find_what_one_process_finds():
     assert lint.lint_all(jobs, workers=2) == lint.lint_all(jobs, workers=1)
 
 
-def test_split_chunks_many_regions_the_same_way_on_any_machine():
-    many = [f"r{i:02d}" for i in range(2 * lint.REGIONS_PER_CALL + 1)]
-    big = lint.Job.of("big.json", "x" * lint.CHUNK_BYTES, many)
-    few = lint.Job.of("few.json", "x" * lint.CHUNK_BYTES, ["r0", "r1"])
-    small = lint.Job.of("small.json", "x", many)
-    units = lint.split([big, few, small])
-    chunks = [u.regions for i, u in units if i == 0]
-    assert sorted(r for c in chunks for r in c) == list(big.regions)  # each region once
-    assert len(chunks) == 3 and max(map(len, chunks)) <= lint.REGIONS_PER_CALL
-    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1  # even
-    assert [u.regions for i, u in units if i == 1] == [("r0", "r1")]  # few regions: one call
-    assert [u.regions for i, u in units if i == 2] == [small.regions]  # small: one call
-    costs = [unit.cost() for _, unit in units]
-    assert costs == sorted(costs, reverse=True)  # costliest first
+def test_the_costliest_template_is_handed_out_first(monkeypatch):
+    """Each template is linted in one call of all its regions; the largest (by bytes, then
+    regions) goes first, so that it never starts last; findings come back per template."""
+    many = sorted(target_regions())
+    jobs = [
+        lint.Job.of("small.json", BODY, REGIONS),
+        lint.Job.of("large.json", BODY + " " * 10_000, REGIONS),
+        lint.Job.of("wide.json", BODY, many),
+    ]
+    order: list[str] = []
+
+    def recorded(name: str, body: str, regions: tuple[str, ...]) -> list[lint.Finding]:
+        order.append(name)
+        return [lint.Finding(name, "E0000", f"{len(regions)} regions", "")]
+
+    monkeypatch.setattr(lint, "lint", recorded)
+    found = lint.lint_all(jobs, workers=1)
+    assert order == ["large.json", "wide.json", "small.json"]
+    assert [f.message for f in found] == ["2 regions", "2 regions", f"{len(many)} regions"]
+    assert [f.template for f in found] == ["large.json", "small.json", "wide.json"]
 
 
 def test_findings_do_not_depend_on_the_number_of_workers():
-    regions = sorted(target_regions())[: lint.REGIONS_PER_CALL + 2]  # two chunks
-    padded = BODY + " " * lint.CHUNK_BYTES
-    jobs = [lint.Job.of("a.json", padded, regions), lint.Job.of("b.json", BODY, REGIONS)]
-    assert len(lint.split(jobs)) == 3
+    regions = sorted(target_regions())
+    jobs = [lint.Job.of("a.json", BODY, regions), lint.Job.of("b.json", BODY, REGIONS)]
     one = lint.lint_all(jobs, workers=1)
     assert one == lint.lint_all(jobs, workers=2)
     with lint.Workers(2) as workers:

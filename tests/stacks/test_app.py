@@ -210,7 +210,9 @@ def test_every_alias_has_an_api_permission_scoped_to_the_api(app_template):
     (permission,) = resources_of_type(app_template, "AWS::Lambda::Permission").values()
     assert ref(permission["Properties"]["FunctionName"]) == "ApiAliasLive"
     assert permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
-    assert "${HttpApi}" in permission["Properties"]["SourceArn"]["Fn::Sub"]
+    text, variables = permission["Properties"]["SourceArn"]["Fn::Sub"]
+    assert text == "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*"
+    assert variables == {"ApiId": {"Ref": "HttpApi"}}
 
 
 def test_a_parameter_change_publishes_a_new_version(app_template):

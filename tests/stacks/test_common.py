@@ -8,6 +8,7 @@ import json
 import pytest
 
 from generator import config as config_module
+from generator.blocks.substitutions import PLACEHOLDER, sub
 from generator.blocks.tags import tag_form
 from generator.build import generate
 from generator.config.errors import ConfigError
@@ -26,6 +27,12 @@ def tagged(tmp_path_factory):
     raw["tables"] = {
         "ledger": {"partition_key": "pk", "replication": "global", "stream": "KEYS_ONLY"}
     }
+    raw["domain"] = {
+        "name": "api.example.com",
+        "hosted_zone_id": "Z0123456789EXAMPLE01",
+        "hosted_zone_account": "111122223333",
+    }
+    raw["targets"]["central_account"] = "111122223333"
     root = tmp_path_factory.mktemp("tagged")
     return generate(config_module.load(write_project(root, raw)))
 
@@ -109,3 +116,41 @@ def test_the_outputs_a_newcomer_looks_for(reference_build):
         "logging.json"
     )
     assert {"PipelineName", "ConnectionArn", "ApprovalTopicArn"} <= names("pipeline.json")
+
+
+REGIONAL = {"AWS::Partition", "AWS::Region", "AWS::URLSuffix"}
+
+
+def _substitutions(value: object) -> list[tuple[str, dict[str, object]]]:
+    """Every Fn::Sub in `value`: its text and its variables."""
+    if isinstance(value, list):
+        return [found for item in value for found in _substitutions(item)]
+    if not isinstance(value, dict):
+        return []
+    found = [f for item in value.values() for f in _substitutions(item)]
+    if "Fn::Sub" in value:
+        body = value["Fn::Sub"]
+        found.append((body, {}) if isinstance(body, str) else (body[0], body[1]))
+    return found
+
+
+@pytest.mark.parametrize("file", [spec.file for spec in REGISTRY])
+def test_a_substitution_of_the_region_names_no_resource_inline(tagged, file):
+    """cfn-lint resolves a resource named inline after every combination of the regional
+    parts, a second for each in 30 regions (generator/blocks/substitutions.py)."""
+    template = json.loads(tagged.files[file])
+    resources = set(template["Resources"])
+    checked = 0
+    for text, variables in _substitutions(template):
+        inline = set(PLACEHOLDER.findall(text)) - variables.keys()
+        if inline & REGIONAL:
+            checked += 1
+            assert not {n for n in inline if n.split(".")[0] in resources}, text
+    assert checked
+
+
+def test_a_resource_named_inline_is_refused():
+    with pytest.raises(ValueError, match="names Api inline; pass each as a variable"):
+        sub("${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
+    text = sub("${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}", Api="abc").to_dict()
+    assert text["Fn::Sub"][1] == {"Api": "abc"}

@@ -51,7 +51,10 @@ def test_record_health_check_domain_mapping_and_stage_are_wired(app):
     assert config["Type"] == "HTTPS" and config["Port"] == 443
     assert config["ResourcePath"] == "/health"
     assert config["FullyQualifiedDomainName"] == {
-        "Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+        "Fn::Sub": [
+            "${ApiId}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+            {"ApiId": {"Ref": "HttpApi"}},
+        ]
     }
     assert "HttpApiStage" in check["DependsOn"]
 

@@ -13,6 +13,7 @@ from troposphere import awslambda as lambda_
 from troposphere import cloudwatch as cw
 
 from generator import vocabulary as names
+from generator.blocks.substitutions import sub
 from generator.config import Config
 from generator.config.models import Throttle
 from generator.output.render import compact
@@ -135,9 +136,9 @@ class HttpApi:
                 FunctionName=Ref(alias),
                 Principal="apigateway.amazonaws.com",
                 SourceAccount=Sub("${AWS::AccountId}"),
-                SourceArn=Sub(
-                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                    f"${{{self.resource.title}}}/*"
+                SourceArn=sub(
+                    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*",
+                    ApiId=self.ref,
                 ),
             )
         )

@@ -39,6 +39,7 @@ from functools import cached_property
 
 from troposphere import GetAtt, Ref, Sub, Tags, Template, apigatewayv2, certificatemanager, route53
 
+from generator.blocks.substitutions import sub
 from generator.config.models import Domain
 from generator.stacks.app.api import HttpApi
 
@@ -115,9 +116,9 @@ class RegionalDomain:
                 "ApiHealthCheck",
                 HealthCheckConfig=route53.HealthCheckConfig(
                     Type="HTTPS",
-                    FullyQualifiedDomainName=Sub(
-                        f"${{{self.api.resource.title}}}.execute-api.${{AWS::Region}}."
-                        "${AWS::URLSuffix}"
+                    FullyQualifiedDomainName=sub(
+                        "${ApiId}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+                        ApiId=self.api.ref,
                     ),
                     Port=443,
                     ResourcePath=self.health_check_path,

@@ -36,6 +36,7 @@ from generator import vocabulary as names
 from generator.blocks import keys, policies, principals, topics
 from generator.blocks.keys import Key
 from generator.blocks.log_groups import LogGroup
+from generator.blocks.substitutions import sub
 from generator.output.render import compact
 from generator.stacks import stack_sets
 from generator.stacks.base import Stack
@@ -333,9 +334,10 @@ class CentralLogging(Stack):
         )
         self.output(
             "DashboardUrl",
-            Sub(
+            sub(
                 "https://${AWS::Region}.console.${AWS::URLSuffix}/cloudwatch/home"
-                "?region=${AWS::Region}#dashboards:name=${Dashboard}"
+                "?region=${AWS::Region}#dashboards:name=${Name}",
+                Name=Ref(board),
             ),
             "Every region's functions, API, rollout and logs on one page.",
         )
