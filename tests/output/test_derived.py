@@ -5,6 +5,7 @@ and `--no-cache` derives everything afresh. Builds are the same bytes either way
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -232,7 +233,10 @@ def test_the_plans_schema_facts_from_the_cache_are_cfn_lints(tmp_path, fresh_sta
 def test_where_the_centralization_rule_is_offered_from_the_cache_is_cfn_lints(
     tmp_path, fresh_state, monkeypatch
 ):
-    """Kept, the answer is what cfn-lint's schemas say; read back, they are not loaded."""
+    """Kept, the answer is what cfn-lint's schemas say; read back, they are not loaded;
+    under --no-cache a kept answer is not read."""
+    import cfnlint.helpers
+
     from generator.config import centralization
 
     regions = ["eu-west-1", "af-south-1", "xx-nowhere-1"]
@@ -248,6 +252,21 @@ def test_where_the_centralization_rule_is_offered_from_the_cache_is_cfn_lints(
     derived.reset()
     derived.use(tmp_path)
     centralization.offered.cache_clear()
+
+    class Unread(list[str]):
+        def __contains__(self, _: object) -> bool:
+            raise AssertionError("cfn-lint's regions read, though the fact was kept")
+
+    monkeypatch.setattr(cfnlint.helpers, "REGIONS", Unread())
     monkeypatch.setattr("cfnlint.schema.PROVIDER_SCHEMA_MANAGER.get_resource_types", never)
     assert centralization.unavailable(regions) == ["af-south-1", "xx-nowhere-1"]
+    monkeypatch.undo()
+    kept = next(tmp_path.glob("*.json"))
+    stored = json.loads(kept.read_text())
+    stored["facts"][f"cfnlint.offers:{centralization.RULE_TYPE}:eu-west-1"] = False
+    kept.write_text(json.dumps(stored))
+    derived.reset()
+    centralization.offered.cache_clear()
+    with derived.using(None):
+        assert centralization.offered("eu-west-1") is True  # computed, not the kept False
     centralization.offered.cache_clear()
