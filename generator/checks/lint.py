@@ -8,7 +8,9 @@ lint templates that have not changed since the last one. So:
   return, and any change of those misses;
 - a template is linted in all its regions in one call: cfn-lint shares the work of a
   call across its regions (the 28-function app.json takes about as long in 30 regions as
-  in 15, four fifths of that in 1), so calls of fewer regions would only repeat it;
+  in 15, four fifths of that in 1), so calls of fewer regions would only repeat it. The
+  findings are that call's: cfn-lint reports a region-dependent value only if it fails in
+  every region of the call;
 - the command line forks a worker process (`Workers`) before it builds anything: it
   loads the rules while the templates are built, then lints what the cache does not
   hold; more work than one unit forks more workers (up to the cores), each taking the

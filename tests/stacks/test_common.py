@@ -118,7 +118,10 @@ def test_the_outputs_a_newcomer_looks_for(reference_build):
     assert {"PipelineName", "ConnectionArn", "ApprovalTopicArn"} <= names("pipeline.json")
 
 
-REGIONAL = {"AWS::Partition", "AWS::Region", "AWS::URLSuffix"}
+# cfn-lint's pseudo parameters that take a value per region (cfnlint/context/context.py).
+REGIONAL = {"AWS::Partition", "AWS::Region", "AWS::URLSuffix", "AWS::StackId"} | {
+    "AWS::NotificationARNs"
+}
 
 
 def _substitutions(value: object) -> list[tuple[str, dict[str, object]]]:
@@ -152,5 +155,7 @@ def test_a_substitution_of_the_region_names_no_resource_inline(tagged, file):
 def test_a_resource_named_inline_is_refused():
     with pytest.raises(ValueError, match="names Api inline; pass each as a variable"):
         sub("${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}")
+    with pytest.raises(ValueError, match="does not name Stage"):
+        sub("${Api}.execute-api.${AWS::Region}", Api="abc", Stage="live")
     text = sub("${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}", Api="abc").to_dict()
     assert text["Fn::Sub"][1] == {"Api": "abc"}
