@@ -341,7 +341,7 @@ def _serve(tasks: Queue[tuple[int, Job]], results: Queue[tuple[int, Any]]) -> No
     while True:
         index, unit = tasks.get()
         try:
-            findings = lint(unit.name, unit.body, unit.regions)
+            findings = _lint_unit(unit)
         except Exception:  # the parent raises it, with the worker's traceback
             import traceback
 

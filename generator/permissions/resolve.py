@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
+from generator.blocks.substitutions import PLACEHOLDER
+
 Template = Mapping[str, Any]
 NO_VALUE: Final = object()  # AWS::NoValue: the property or list item disappears
 
@@ -103,7 +105,6 @@ ATTACHMENTS: Final = frozenset(
         "AWS::SQS::QueuePolicy",
     }
 )
-_SUB_VARIABLE: Final = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 def _digest(*parts: str) -> str:
@@ -269,7 +270,7 @@ class Resolver:
                 raise self.fail(f"Fn::Sub variable {name} is not a string: {found!r}")
             return found
 
-        return _SUB_VARIABLE.sub(replace, pattern).replace("${!", "${")
+        return PLACEHOLDER.sub(replace, pattern).replace("${!", "${")
 
     def _join(self, args: Any) -> str:
         delimiter, items = args

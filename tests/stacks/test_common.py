@@ -8,7 +8,7 @@ import json
 import pytest
 
 from generator import config as config_module
-from generator.blocks.substitutions import PLACEHOLDER, sub
+from generator.blocks.substitutions import PLACEHOLDER, REGIONAL, sub
 from generator.blocks.tags import tag_form
 from generator.build import generate
 from generator.config.errors import ConfigError
@@ -116,12 +116,6 @@ def test_the_outputs_a_newcomer_looks_for(reference_build):
         "logging.json"
     )
     assert {"PipelineName", "ConnectionArn", "ApprovalTopicArn"} <= names("pipeline.json")
-
-
-# cfn-lint's pseudo parameters that take a value per region (cfnlint/context/context.py).
-REGIONAL = {"AWS::Partition", "AWS::Region", "AWS::URLSuffix", "AWS::StackId"} | {
-    "AWS::NotificationARNs"
-}
 
 
 def _substitutions(value: object) -> list[tuple[str, dict[str, object]]]:
